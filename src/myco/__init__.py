@@ -1,0 +1,35 @@
+"""myco: coordination for parallel AI coding-agent sessions.
+
+Plugin authors write ``@myco.hookimpl``. Attributes are resolved lazily so that the agent
+hooks, which import :mod:`myco` on every turn, do not pay for pluggy or attrs.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from myco._version import __version__
+
+if TYPE_CHECKING:
+    from myco.hookspecs import hookimpl
+    from myco.protocol.events import Event
+    from myco.registry import Renderer, StorageBackend, VerbSpec
+
+__all__ = ["Event", "Renderer", "StorageBackend", "VerbSpec", "__version__", "hookimpl"]
+
+_LAZY = {
+    "hookimpl": "myco.hookspecs",
+    "Event": "myco.protocol.events",
+    "VerbSpec": "myco.registry",
+    "Renderer": "myco.registry",
+    "StorageBackend": "myco.registry",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'myco' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)

@@ -1,0 +1,1 @@
+"""Authentication: actors, bearer tokens, rate limiting."""

@@ -1,0 +1,94 @@
+"""Handlers of the ``myco`` subcommands; one function per command."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import urllib.parse
+from pathlib import Path
+
+from myco.cli import CommandError
+from myco.client import Client
+
+
+def _session(value: str | None) -> str:
+    session = value or os.environ.get("MYCO_SESSION", "")
+    if not session:
+        raise CommandError("no session given and MYCO_SESSION is not set")
+    return urllib.parse.quote(session, safe="")
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from myco.cli.serve import serve
+
+    return serve(args)
+
+
+def cmd_view(args: argparse.Namespace) -> int:
+    fmt = urllib.parse.quote(args.format)
+    sys.stdout.write(Client().text(f"/view/{_session(args.session)}?format={fmt}"))
+    return 0
+
+
+def cmd_post(args: argparse.Namespace) -> int:
+    result = Client().json("POST", "/events", {"session": args.session, "events": args.lines})
+    for warning in result.get("warnings", []):
+        print(f"warning: {warning}", file=sys.stderr)
+    print(json.dumps(result, ensure_ascii=False))
+    return 0
+
+
+def cmd_msg(args: argparse.Namespace) -> int:
+    client = Client()
+    name = urllib.parse.quote(args.name, safe="")
+    if args.msg_command == "put":
+        try:
+            body = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
+        except OSError as exc:
+            raise CommandError(f"cannot read {args.file}: {exc.strerror}") from None
+        client.request("POST", f"/msg/{name}", body, "text/markdown")
+        print(f"msg/{args.name} created")
+        return 0
+    if args.msg_command == "get":
+        reader = args.session or os.environ.get("MYCO_SESSION", "")
+        query = f"?session={urllib.parse.quote(reader)}" if reader else ""
+        sys.stdout.write(client.text(f"/msg/{name}{query}"))
+        return 0
+    raise CommandError("usage: myco msg put NAME [FILE] | myco msg get NAME")
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    print(json.dumps(Client().json("GET", "/status"), indent=2, ensure_ascii=False))
+    return 0
+
+
+def cmd_plugins(args: argparse.Namespace) -> int:
+    from myco.plugins import list_plugins, make_plugin_manager
+
+    try:
+        pm = make_plugin_manager()
+    except Exception as exc:
+        raise CommandError(f"cannot load plugins: {exc}") from None
+    print(json.dumps(list_plugins(pm, include_builtins=args.all), indent=2))
+    return 0
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    from myco.auth.tokens import TokenStore, new_token, strength_problem
+
+    if args.token_command == "new":
+        print(new_token())
+        return 0
+    if args.token_command == "add":
+        problem = strength_problem(args.token)
+        if problem:
+            raise CommandError(f"token rejected: {problem}")
+        from myco.config import default_data_dir
+
+        data_dir = Path(args.data_dir) if args.data_dir else default_data_dir()
+        tenant = TokenStore(data_dir / "tokens").add(args.token, args.label)
+        print(f"token registered for tenant {tenant[:8]}… in {data_dir / 'tokens'}")
+        return 0
+    raise CommandError("usage: myco token new | myco token add TOKEN")

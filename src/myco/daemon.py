@@ -1,0 +1,54 @@
+"""The daemon service: registries, storage and tenants, without any transport."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pluggy
+import structlog
+
+from myco.config import Config
+from myco.plugins import Hooks, make_plugin_manager
+from myco.registry import RendererRegistry, TransportRegistry, VerbRegistry
+from myco.storage.contract import Storage
+from myco.tenants import TenantManager
+
+log = structlog.get_logger("myco.daemon")
+
+
+class ConfigError(Exception):
+    """The configuration names something that does not exist."""
+
+
+class Daemon:
+    """Everything one ``myco serve`` process runs, reachable by transports and plugins."""
+
+    def __init__(self, config: Config, pm: pluggy.PluginManager | None = None) -> None:
+        self.config = config
+        self.pm = pm if pm is not None else make_plugin_manager()
+        self.hooks = Hooks(self.pm)
+        self.verbs: VerbRegistry = self.hooks.register_verbs()
+        self.renderers: RendererRegistry = self.hooks.register_renderers()
+        self.transports: TransportRegistry = self.hooks.register_transports()
+        backends = self.hooks.register_storage()
+        backend = backends.get(config.storage)
+        if backend is None:
+            known = ", ".join(backends.names()) or "none"
+            raise ConfigError(f"unknown storage backend {config.storage!r} (installed: {known})")
+        self.storage: Storage = backend.factory(config)
+        self.tenants = TenantManager(self)
+        #: per-plugin runtime state, keyed by plugin name
+        self.extras: dict[str, Any] = {}
+
+    async def start(self) -> None:
+        await self.storage.open()
+        replayed = await self.tenants.load_all()
+        log.info("tenants loaded", tenants=len(self.tenants), events=replayed,
+                 storage=self.storage.name)
+        await self.hooks.startup(self)
+
+    async def stop(self) -> None:
+        try:
+            await self.hooks.shutdown(self)
+        finally:
+            await self.storage.close()

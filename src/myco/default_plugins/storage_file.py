@@ -1,0 +1,260 @@
+"""The default storage backend: append-only text files, readable by the reference daemon.
+
+Layout under ``<data_dir>/tenants/<tenant_id>/``: ``log/<SESSION>.log``, ``msg/<name>``,
+``view/``, ``dispatch/<SESSION>.prompt`` and ``.myco-state.json``. The line format and the
+parsing live in :mod:`myco.storage.filelog`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import secrets
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import suppress
+
+import structlog
+
+from myco.config import Config
+from myco.hookspecs import hookimpl
+from myco.protocol.events import Record
+from myco.registry import StorageBackend, StorageRegistry
+from myco.storage import filelog
+
+log = structlog.get_logger("myco.storage.file")
+
+CHUNK = 10_000
+SUBDIRS = ("log", "msg", "view", "dispatch")
+class FileStorage:
+    """Every tenant of one daemon as directories of append-only files.
+
+    Single-process and asyncio-only: seqs are assigned and written without an ``await`` in
+    between, so concurrent coroutines can never interleave or reorder them.
+    """
+
+    name: str = "file"
+
+    def __init__(self, config: Config, *, sync_interval: float = 1.0) -> None:
+        self._data_dir = str(config.data_dir)
+        self._root = str(config.tenants_dir)
+        self._policy = config.fsync
+        self._interval = sync_interval
+        self._fds: dict[tuple[str, str], int] = {}
+        self._next: dict[str, int] = {}
+        self._scans: dict[str, asyncio.Task[tuple[list[Record], int]]] = {}
+        self._dirty_fds: set[int] = set()
+        self._dirty_paths: set[str] = set()
+        self._inflight: set[asyncio.Future[None]] = set()
+        self._wake: asyncio.Event | None = None
+        self._syncer: asyncio.Task[None] | None = None
+
+    # -- lifecycle ----------------------------------------------------------------------
+    async def open(self) -> None:
+        if filelog.migrate(self._data_dir, self._root):
+            log.info("migrated data directory", old="channels", new=self._root)
+        if self._policy == "everysec":
+            self._wake = asyncio.Event()
+            self._syncer = asyncio.create_task(self._sync_loop(), name="myco-file-fsync")
+
+    async def close(self) -> None:
+        task, self._syncer = self._syncer, None
+        if task is not None:
+            task.cancel()
+            with suppress(asyncio.CancelledError):
+                await task
+        if self._inflight:  # a cancelled to_thread keeps running: let it finish first
+            await asyncio.gather(*self._inflight, return_exceptions=True)
+        try:
+            await self._flush()
+        finally:
+            fds = list(self._fds.values())
+            self._fds.clear()
+            for fd in fds:
+                os.close(fd)
+
+    async def _sync_loop(self) -> None:
+        """everysec: sleep until something is written, then fsync it about a second later."""
+        assert self._wake is not None
+        while True:
+            await self._wake.wait()
+            await asyncio.sleep(self._interval)
+            self._wake.clear()
+            try:
+                await self._flush()
+            except OSError as exc:
+                log.error("fsync failed", error=str(exc))
+
+    def _mark(self, fd: int | None = None, paths: Sequence[str] = ()) -> None:
+        if self._policy == "no":
+            return
+        if fd is not None:
+            self._dirty_fds.add(fd)
+        self._dirty_paths.update(paths)
+        if self._wake is not None:
+            self._wake.set()
+
+    async def _durable(self, fd: int | None = None, paths: Sequence[str] = ()) -> None:
+        """Apply the fsync policy to what was just written."""
+        self._mark(fd, paths)
+        if self._policy == "always":
+            await self._flush()
+
+    async def _flush(self) -> None:
+        fds, paths = self._dirty_fds, self._dirty_paths
+        if not fds and not paths:
+            return
+        self._dirty_fds, self._dirty_paths = set(), set()
+        fut = asyncio.ensure_future(asyncio.to_thread(filelog.sync_all, list(fds), sorted(paths)))
+        self._inflight.add(fut)
+        fut.add_done_callback(self._inflight.discard)
+        await asyncio.shield(fut)
+
+    # -- tenants ------------------------------------------------------------------------
+    def _tenant(self, tenant_id: str, *parts: str) -> str:
+        return os.path.join(self._root, filelog.check_tenant(tenant_id), *parts)
+
+    async def list_tenants(self) -> list[str]:
+        try:
+            with os.scandir(self._root) as it:
+                names = [e.name for e in it if e.is_dir()]
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+        return [n for n in names if filelog.is_tenant_id(n)]
+
+    async def create_tenant(self, tenant_id: str) -> None:
+        for sub in SUBDIRS:
+            os.makedirs(self._tenant(tenant_id, sub), exist_ok=True)
+
+    async def read_meta(self, tenant_id: str) -> Mapping[str, object]:
+        raw = filelog.read_regular(self._tenant(tenant_id, ".myco-state.json"))
+        try:
+            data = json.loads(raw) if raw is not None else None
+        except (ValueError, RecursionError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    # -- events -------------------------------------------------------------------------
+    async def replay(self, tenant_id: str) -> AsyncIterator[Sequence[Record]]:
+        records, top = await asyncio.to_thread(filelog.load, self._tenant(tenant_id, "log"))
+        self._next.setdefault(tenant_id, top + 1)
+        for i in range(0, len(records), CHUNK):
+            yield records[i : i + CHUNK]
+
+    async def _scan(self, tenant_id: str) -> None:
+        """Find the highest seq on disk before the first append (when replay did not run)."""
+        task = self._scans.get(tenant_id)
+        if task is None:
+            load = asyncio.to_thread(filelog.load, self._tenant(tenant_id, "log"))
+            task = self._scans[tenant_id] = asyncio.ensure_future(load)
+            task.add_done_callback(lambda _t: self._scans.pop(tenant_id, None))
+        _, top = await asyncio.shield(task)
+        self._next.setdefault(tenant_id, top + 1)
+
+    def _log_fd(self, tenant_id: str, session: str) -> int:
+        fd = self._fds.get((tenant_id, session))
+        if fd is None:
+            log_dir = self._tenant(tenant_id, "log")
+            os.makedirs(log_dir, exist_ok=True)
+            path = os.path.join(log_dir, f"{session}.log")
+            fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+            try:
+                cut = filelog.repair_tail(fd)
+            except OSError:
+                os.close(fd)
+                raise
+            if cut:
+                log.warning("torn last line removed", path=path, bytes=cut)
+            self._fds[(tenant_id, session)] = fd
+            self._mark(paths=(log_dir,))
+        return fd
+
+    async def append(
+        self,
+        tenant_id: str,
+        session: str,
+        lines: Sequence[str],
+        ts_ms: int,
+        client_id: str = "",
+    ) -> list[Record]:
+        filelog.check_tenant(tenant_id)
+        name = filelog.check_session(session)
+        filelog.check_client_id(client_id)
+        batch = filelog.check_lines(lines)
+        if not batch:
+            return []
+        if tenant_id not in self._next:
+            await self._scan(tenant_id)
+        # No await from here until the bytes are written: seqs and file order stay in step.
+        first = self._next[tenant_id]
+        data = filelog.format_lines(ts_ms, first, client_id, name, batch)
+        fd = self._log_fd(tenant_id, name)
+        filelog.write_all(fd, data)
+        self._next[tenant_id] = first + len(batch)
+        records = [Record(first + i, ts_ms, name, line, client_id) for i, line in enumerate(batch)]
+        await self._durable(fd)
+        return records
+
+    # -- messages -----------------------------------------------------------------------
+    async def put_msg(self, tenant_id: str, name: str, body: bytes) -> bool:
+        msg_dir = self._tenant(tenant_id, "msg")
+        path = os.path.join(msg_dir, filelog.check_name(name, "message name"))
+        os.makedirs(msg_dir, exist_ok=True)
+        if not filelog.create_file(path, body):
+            return False
+        await self._durable(paths=(path, msg_dir))
+        return True
+
+    async def get_msg(self, tenant_id: str, name: str) -> bytes | None:
+        return filelog.read_regular(self._tenant(tenant_id, "msg", filelog.check_name(name)))
+
+    async def list_msgs(self, tenant_id: str) -> list[str]:
+        try:
+            with os.scandir(self._tenant(tenant_id, "msg")) as it:
+                return sorted(
+                    e.name for e in it
+                    if not e.name.startswith(".") and e.is_file(follow_symlinks=False)
+                )
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+
+    # -- dispatch -----------------------------------------------------------------------
+    async def put_dispatch(self, tenant_id: str, session: str, prompt: str) -> None:
+        ddir = self._tenant(tenant_id, "dispatch")
+        name = filelog.check_session(session)
+        final = os.path.join(ddir, f"{name}.prompt")
+        tmp = os.path.join(ddir, f".{name}.prompt.{secrets.token_hex(6)}.tmp")
+        data = prompt.encode("utf-8")
+        os.makedirs(ddir, exist_ok=True)
+        filelog.create_file(tmp, data)
+        try:
+            if self._policy == "always":
+                await self._durable(paths=(tmp,))  # content on disk before the rename
+            os.replace(tmp, final)
+        except BaseException:
+            with suppress(OSError):
+                os.unlink(tmp)
+            raise
+        await self._durable(paths=(final, ddir))
+
+    async def take_dispatch(self, tenant_id: str, session: str) -> str | None:
+        ddir = self._tenant(tenant_id, "dispatch")
+        name = filelog.check_session(session)
+        claim = os.path.join(ddir, f".{name}.prompt.{secrets.token_hex(6)}.taking")
+        try:
+            os.rename(os.path.join(ddir, f"{name}.prompt"), claim)  # atomic: one taker wins
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        try:
+            data = filelog.read_regular(claim)
+        finally:
+            with suppress(OSError):
+                os.unlink(claim)
+        await self._durable(paths=(ddir,))
+        return None if data is None else data.decode("utf-8", "replace")
+
+
+@hookimpl
+def register_storage(backends: StorageRegistry) -> None:
+    """Offer the file backend as ``--storage file`` (the default)."""
+    backends.add(StorageBackend("file", FileStorage, "append-only files (default)"))

@@ -1,0 +1,170 @@
+"""Core work verbs: start, done, need, block, up, down, private (log, note) and ack.
+
+Registered through ``register_verbs`` exactly as a third-party verb would be.
+"""
+
+from __future__ import annotations
+
+from myco.hookspecs import hookimpl
+from myco.protocol.events import Event
+from myco.protocol.state import Artifact, Resource, SwarmState
+from myco.registry import VerbRegistry, VerbSpec
+
+
+def _pending_summary(state: SwarmState, event: Event, now_ms: int) -> list[str]:
+    pending = state.pending_for(event.session, now_ms)
+    if not pending:
+        return []
+    parts = []
+    for q in pending[:3]:
+        d = q.detail if len(q.detail) <= 60 else q.detail[:57] + "..."
+        parts.append(f"{q.asker}→you: {d}")
+    return [
+        f"{event.verb} with {len(pending)} pending ask(s) for you ({'; '.join(parts)}). "
+        "Reply or acknowledge before closing the turn."
+    ]
+
+
+def start(state: SwarmState, event: Event) -> None:
+    s = state.session(event.session)
+    s.status = "active"
+    s.action = f"start {event.obj}".rstrip()
+    s.working_on = event.obj
+
+
+def done(state: SwarmState, event: Event) -> None:
+    s = state.session(event.session)
+    s.status = "idle"
+    s.action = f"done {event.obj}".rstrip()
+    s.working_on = ""
+    if not event.obj:
+        return
+    state.provide(event.session, event.obj)
+    state.provide(event.session, f"{event.session}.{event.obj}")
+    kv = event.kvs
+    key = (event.session, event.obj)
+    state.artifacts.pop(key, None)  # re-insert: newest last
+    state.artifacts[key] = Artifact(
+        event.seq, event.ts_ms, event.session, event.obj,
+        kv.get("ref", ""), kv.get("spec", ""), kv.get("result", ""),
+    )
+    ref = kv.get("re", "")
+    if ref:
+        for d in reversed(state.directives_for(event.session)):
+            if not d.closed_for(event.session) and d.matches(ref):
+                d.closed[event.session] = event.seq
+                state.prune_directives()
+                break
+
+
+def lint_done(state: SwarmState, event: Event, now_ms: int) -> list[str]:
+    out = _pending_summary(state, event, now_ms)
+    me = event.session
+    open_ds = [d for d in state.directives_for(me) if not d.closed_for(me)]
+    ref = event.kvs.get("re", "")
+    if ref:
+        if not any(d.matches(ref) for d in open_ds):
+            names = ", ".join(d.obj or d.spec for d in open_ds) or "none"
+            out.append(
+                f"done re:{ref}: matches no open directive for you (open: {names}). "
+                "The directive stays open."
+            )
+    else:
+        mine = [d for d in open_ds if d.target == me]
+        if mine:
+            objs = ", ".join(d.obj or d.spec for d in mine[:3])
+            out.append(
+                f"done without re: while {len(mine)} directive(s) for you are open ({objs}). "
+                "Add re:<obj> to close the one this done fulfils."
+            )
+    return out
+
+
+def need(state: SwarmState, event: Event) -> None:
+    if event.obj:
+        state.session(event.session).needs[event.obj] = None
+
+
+def block(state: SwarmState, event: Event) -> None:
+    s = state.session(event.session)
+    s.status = "blocked"
+    s.action = f"blocked: {event.obj} {event.text}".strip()
+
+
+def _resource(state: SwarmState, event: Event, up: bool) -> None:
+    name = f"{event.obj} {event.text}".strip()
+    if not name:
+        return
+    old = state.resources.get(name)
+    addr = event.kvs.get("addr") or (old.addr if old else "")
+    state.resources[name] = Resource(
+        name, "UP" if up else "DOWN", addr, event.seq, event.ts_ms, event.session
+    )
+
+
+def up(state: SwarmState, event: Event) -> None:
+    _resource(state, event, True)
+
+
+def down(state: SwarmState, event: Event) -> None:
+    _resource(state, event, False)
+
+
+def private(state: SwarmState, event: Event) -> None:
+    s = state.session(event.session)
+    s.activate()
+    s.action = f"private {event.obj}".rstrip()
+    ack = event.kvs.get("ack", "")
+    if ack:
+        state.ack(ack, event.session)
+    ref = event.kvs.get("re", "")
+    if ref:  # the author retires one of its own directives, for everyone
+        for d in reversed(state.directives):
+            key = "*" if d.target == "ALL" else d.target
+            if d.author == event.session and key not in d.closed and d.matches(ref):
+                d.closed[key] = event.seq
+                state.prune_directives()
+                break
+
+
+def lint_private(state: SwarmState, event: Event, now_ms: int) -> list[str]:
+    if "ack" in event.kvs:
+        return []  # acknowledging is what the warning would ask for
+    pending = state.pending_for(event.session, now_ms)
+    if not pending:
+        return []
+    askers = ", ".join(sorted({q.asker for q in pending}))
+    return [
+        f"{event.verb}: peers can't see this. You have pending ask(s) from {askers} — "
+        "if you're answering, use `reply <session>` instead."
+    ]
+
+
+def private_visible(state: SwarmState, event: Event, viewer: str) -> bool:
+    ack = event.kvs.get("ack", "")
+    return bool(ack) and viewer in state.asked.get(ack, ())
+
+
+def ack(state: SwarmState, event: Event) -> None:
+    if event.obj:
+        state.ack(event.obj, event.session)
+
+
+def _never(state: SwarmState, event: Event, viewer: str) -> bool:
+    return False
+
+
+@hookimpl
+def register_verbs(verbs: VerbRegistry) -> None:
+    add = verbs.add
+    add(VerbSpec("start", start, "you begin working on <obj>",
+                 lint=lambda st, ev, now: _pending_summary(st, ev, now)))
+    add(VerbSpec("done", done, "you finished and published <obj> (ref:, result:, re:)",
+                 lint=lint_done))
+    add(VerbSpec("need", need, "you depend on <obj> (a peer's done or an up resource)"))
+    add(VerbSpec("block", block, "you are blocked; say why"))
+    add(VerbSpec("up", up, "a shared resource is available (addr:)"))
+    add(VerbSpec("down", down, "a shared resource went away"))
+    add(VerbSpec("private", private, "a note only you see (ack:, re:)", aliases=("log", "note"),
+                 lint=lint_private, visible=private_visible))
+    add(VerbSpec("ack", ack, "mark msg/<file> as read", visible=_never, internal=True))

@@ -1,0 +1,129 @@
+"""Messaging verbs: ask, reply, say and direct."""
+
+from __future__ import annotations
+
+from myco.hookspecs import hookimpl
+from myco.protocol.events import Event
+from myco.protocol.grammar import directive_object
+from myco.protocol.state import Broadcast, Directive, Question, SwarmState
+from myco.registry import VerbRegistry, VerbSpec
+
+
+def ask(state: SwarmState, event: Event) -> None:
+    if not event.obj or event.obj == event.session:
+        return  # a self-ask is listed but asks nothing
+    s = state.session(event.session)
+    s.activate()
+    s.action = f"ask {event.obj}"
+    spec = event.kvs.get("spec", "")
+    state.add_question(Question(
+        event.seq, event.ts_ms, event.session, event.obj, event.detail, event.text, spec,
+        event.channels,
+    ))
+    if spec:
+        state.asked.setdefault(spec, set()).add(event.session)
+        state.address_msg(spec, event.session, event.obj, event.seq)
+
+
+def lint_ask(state: SwarmState, event: Event, now_ms: int) -> list[str]:
+    if event.obj == event.session:
+        return [f"ask {event.obj}: you cannot ask yourself; the line was recorded but asks nothing."]
+    return []
+
+
+def _resolve_by_spec(state: SwarmState, spec: str, by: str, asker: str | None) -> bool:
+    """Resolve the oldest open question carrying *spec*, preferring one asked of *by*."""
+    candidates = [q for q in state.questions.values() if q.spec == spec]
+    for pick in (
+        [q for q in candidates if q.target == by and (asker is None or q.asker == asker)],
+        [q for q in candidates if q.target == by],
+        candidates,
+    ):
+        if pick:
+            state.resolve_question(pick[0], by)
+            return True
+    return False
+
+
+def reply(state: SwarmState, event: Event) -> None:
+    me, peer = event.session, event.obj
+    s = state.session(me)
+    s.activate()
+    s.action = f"reply {peer}".rstrip()
+    kv = event.kvs
+    if kv.get("ack"):
+        state.ack(kv["ack"], me)
+    spec = kv.get("spec", "")
+    if spec:
+        state.address_msg(spec, me, peer, event.seq)
+    if peer:
+        s.last_reply[peer] = spec
+    ref = kv.get("re", "")
+    if not (ref and _resolve_by_spec(state, ref, me, peer)):
+        for q in [q for q in state.questions.values() if q.asker == peer and q.target == me]:
+            state.resolve_question(q, me)
+    if ref:  # answering a directive closes it for me
+        for d in reversed(state.directives_for(me)):
+            if d.author == peer and not d.closed_for(me) and d.matches(ref):
+                d.closed[me] = event.seq
+                state.prune_directives()
+                break
+
+
+def lint_reply(state: SwarmState, event: Event, now_ms: int) -> list[str]:
+    peer, me = event.obj, event.session
+    if not peer:
+        return ["reply needs a target session: `reply <SESSION> <answer>`."]
+    if any(q.asker == peer for q in state.pending_for(me, now_ms)):
+        return []
+    return [
+        f"reply {peer}: no pending ask from {peer} to {me}. To start a new question use "
+        f"`ask {peer}`; `reply` is for answering an existing ask and won't appear in "
+        f"{peer}'s PENDING QUESTIONS otherwise."
+    ]
+
+
+def reply_visible(state: SwarmState, event: Event, viewer: str) -> bool:
+    return event.obj == viewer
+
+
+def say(state: SwarmState, event: Event) -> None:
+    s = state.session(event.session)
+    s.activate()
+    s.action = f"say {event.obj}".rstrip()
+    text = f"{event.obj} {event.text}".strip()
+    state.broadcasts.append(Broadcast(event.seq, event.ts_ms, event.session, text, event.channels))
+
+
+def direct(state: SwarmState, event: Event) -> None:
+    if not event.obj:
+        return
+    kv = event.kvs
+    state.directives.append(Directive(
+        event.seq, event.ts_ms, event.session, event.obj, event.detail,
+        directive_object(event.text), kv.get("spec", ""),
+    ))
+    if kv.get("re"):
+        _resolve_by_spec(state, kv["re"], event.session, None)
+
+
+def lint_direct(state: SwarmState, event: Event, now_ms: int) -> list[str]:
+    if not event.obj:
+        return ["direct needs a target: `direct <SESSION|all> <instruction>`."]
+    return []
+
+
+def _visible(state: SwarmState, event: Event, viewer: str) -> bool:
+    return True
+
+
+@hookimpl
+def register_verbs(verbs: VerbRegistry) -> None:
+    verbs.add(VerbSpec("ask", ask, "ask <SESSION> a question (spec:msg/<file> for detail)",
+                       target=True, lint=lint_ask, visible=_visible))
+    verbs.add(VerbSpec("reply", reply, "answer <SESSION> (re:<spec>, ack:, spec:)",
+                       target=True, lint=lint_reply, visible=reply_visible))
+    verbs.add(VerbSpec("say", say, "broadcast to everyone in the channel", visible=_visible))
+    verbs.add(VerbSpec("direct", direct, "instruct <SESSION> or all (DIRECTOR)",
+                       target=True, allow_all=True, lint=lint_direct, visible=_visible))
+

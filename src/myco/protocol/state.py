@@ -1,0 +1,294 @@
+"""Incremental swarm state of one tenant.
+
+Events are applied one at a time in sequence order; every structure is kept ready for
+rendering so that a view costs the same whatever the length of the history. Verb semantics
+live in verb plugins (see :mod:`myco.default_plugins.verbs_core`); this module holds the
+data and the effects every event has.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from attrs import define, field
+
+from myco.names import ALL, DIRECTOR
+from myco.protocol.events import Event
+from myco.protocol.grammar import GLOBAL
+
+if TYPE_CHECKING:
+    from myco.registry import VerbRegistry
+
+QUESTION_TTL_MS = 30 * 60 * 1000
+ASK_WINDOW_MS = 48 * 3600 * 1000
+BROADCAST_TTL_MS = 48 * 3600 * 1000
+RECENT_RING = 2000
+BROADCAST_RING = 50
+CLOSED_DIRECTIVES_KEPT = 100
+
+
+@define(slots=True)
+class SessionState:
+    """What the swarm knows about one session."""
+
+    name: str
+    status: str = "unknown"
+    action: str = ""
+    #: object of the last ``start`` not yet followed by a ``done`` (conflict detection)
+    working_on: str = ""
+    last_seen_ms: int | None = None
+    last_seq: int = 0
+    needs: dict[str, None] = field(factory=dict)
+    provides: set[str] = field(factory=set)
+    channels: set[str] = field(factory=lambda: {GLOBAL})
+    #: peer -> spec of this session's last reply to that peer ("" when it had none)
+    last_reply: dict[str, str] = field(factory=dict)
+
+    def activate(self) -> None:
+        """``unknown`` becomes ``active``; ``idle`` and ``blocked`` are kept."""
+        if self.status == "unknown":
+            self.status = "active"
+
+
+@define(slots=True)
+class Question:
+    """An open question (``ask``) or a request of the same shape added by a plugin."""
+
+    seq: int
+    ts_ms: int
+    asker: str
+    target: str
+    detail: str
+    text: str
+    spec: str
+    channels: frozenset[str]
+    kind: str = "ask"
+    subject: str = ""
+
+    def summary(self) -> str:
+        """A short label for counters: first word of the text, else the spec."""
+        first = self.text.split(None, 1)
+        return first[0] if first else (self.spec or "?")
+
+
+@define(slots=True)
+class Directive:
+    """A ``direct`` with its per-session closed state."""
+
+    seq: int
+    ts_ms: int
+    author: str
+    target: str
+    detail: str
+    obj: str
+    spec: str
+    closed: dict[str, int] = field(factory=dict)
+
+    def closed_for(self, session: str) -> bool:
+        return session in self.closed or "*" in self.closed
+
+    def fully_closed(self) -> bool:
+        return "*" in self.closed or (self.target != ALL and self.target in self.closed)
+
+    def matches(self, ref: str) -> bool:
+        return bool(ref) and ref in (self.obj, self.spec)
+
+
+@define(slots=True)
+class Artifact:
+    seq: int
+    ts_ms: int
+    session: str
+    obj: str
+    ref: str
+    spec: str
+    result: str
+
+
+@define(slots=True)
+class Resource:
+    name: str
+    state: str
+    addr: str
+    seq: int
+    ts_ms: int
+    session: str
+
+
+@define(slots=True)
+class Broadcast:
+    seq: int
+    ts_ms: int
+    author: str
+    text: str
+    channels: frozenset[str]
+
+
+@define(slots=True)
+class PendingMsg:
+    """A message (``spec:msg/F``) addressed to a session that has not read it yet."""
+
+    spec: str
+    sender: str
+    target: str
+    seq: int
+
+
+Observer = Callable[["SwarmState", Event], None]
+
+
+@define(slots=True)
+class SwarmState:
+    """All derived state of one tenant; rebuilt identically by replaying its events."""
+
+    verbs: VerbRegistry
+    sessions: dict[str, SessionState] = field(factory=dict)
+    events: deque[Event] = field(factory=lambda: deque(maxlen=RECENT_RING))
+    questions: dict[int, Question] = field(factory=dict)
+    directives: list[Directive] = field(factory=list)
+    artifacts: dict[tuple[str, str], Artifact] = field(factory=dict)
+    resources: dict[str, Resource] = field(factory=dict)
+    broadcasts: deque[Broadcast] = field(factory=lambda: deque(maxlen=BROADCAST_RING))
+    acks: dict[str, set[str]] = field(factory=dict)
+    inbox: dict[str, dict[str, PendingMsg]] = field(factory=dict)
+    provided: dict[str, set[str]] = field(factory=dict)
+    #: spec -> sessions that asked a question carrying it (they see its acks)
+    asked: dict[str, set[str]] = field(factory=dict)
+    msg_names: set[str] = field(factory=set)
+    session_dirs: dict[str, str] = field(factory=dict)
+    last_seq: int = 0
+    #: per-plugin state, keyed by plugin name
+    extras: dict[str, Any] = field(factory=dict)
+
+    def __attrs_post_init__(self) -> None:
+        self.session(DIRECTOR)
+
+    # -- sessions ---------------------------------------------------------------------
+    def session(self, name: str) -> SessionState:
+        """Get or create the state of session *name* (already canonical)."""
+        s = self.sessions.get(name)
+        if s is None:
+            s = self.sessions[name] = SessionState(name)
+        return s
+
+    def workers(self) -> list[str]:
+        return sorted(n for n in self.sessions if n != DIRECTOR)
+
+    # -- applying ---------------------------------------------------------------------
+    def apply(self, event: Event) -> None:
+        """Apply *event*: the generic effects, then its verb's, then observers'."""
+        if event.seq <= self.last_seq:
+            return  # already applied: replicas and retries make this normal
+        self.last_seq = event.seq
+        author = self.session(event.session)
+        author.last_seen_ms = event.ts_ms
+        author.last_seq = event.seq
+        author.channels.update(event.channels)
+        spec = self.verbs.get(event.verb)
+        if spec is not None and spec.target and event.obj and event.obj != event.session:
+            if event.obj != ALL:
+                self.session(event.obj).channels.update(event.channels)
+        self.events.append(event)
+        if spec is not None:
+            spec.apply(self, event)
+        for observer in self.verbs.observers:
+            observer(self, event)
+
+    # -- dependencies -----------------------------------------------------------------
+    def provide(self, session: str, item: str) -> None:
+        self.session(session).provides.add(item)
+        self.provided.setdefault(item, set()).add(session)
+
+    def satisfied(self, need: str) -> bool:
+        """A need is met by a published ``done`` or by an UP resource of that name.
+
+        ``up backend`` meets ``need backend`` and ``need backend-8080`` (the resource name
+        followed by ``-``); unlike the reference, ``up dev-server`` does not meet
+        ``need db-server``.
+        """
+        if self.provided.get(need):
+            return True
+        for res in self.resources.values():
+            if res.state != "UP":
+                continue
+            if need == res.name:
+                return True
+            head = res.name.split(None, 1)[0]
+            if need == head or need.startswith(head + "-"):
+                return True
+        return False
+
+    def blockers_for(self, name: str) -> list[str]:
+        s = self.sessions.get(name)
+        if s is None:
+            return []
+        return [n for n in s.needs if not self.satisfied(n)]
+
+    def dependents_of(self, name: str) -> list[str]:
+        s = self.sessions.get(name)
+        if s is None or not s.provides:
+            return []
+        return sorted(
+            other.name
+            for other in self.sessions.values()
+            if other.name != name and not s.provides.isdisjoint(other.needs)
+        )
+
+    # -- questions --------------------------------------------------------------------
+    def add_question(self, q: Question) -> None:
+        self.questions[q.seq] = q
+
+    def resolve_question(self, q: Question, by: str) -> None:
+        self.questions.pop(q.seq, None)
+        if q.spec:
+            self.ack(q.spec, by)
+
+    def live_questions(self, now_ms: int, window_ms: int = ASK_WINDOW_MS) -> Iterator[Question]:
+        """Open questions younger than *window_ms*; older ones are forgotten on the way."""
+        expired = []
+        for q in self.questions.values():
+            if now_ms - q.ts_ms > ASK_WINDOW_MS:
+                expired.append(q.seq)
+                continue
+            if now_ms - q.ts_ms <= window_ms:
+                yield q
+        for seq in expired:
+            self.questions.pop(seq, None)
+
+    def pending_for(self, target: str, now_ms: int) -> list[Question]:
+        """Questions *target* still has to answer (the 30-minute TTL applies)."""
+        return [q for q in self.live_questions(now_ms, QUESTION_TTL_MS) if q.target == target]
+
+    # -- messages ---------------------------------------------------------------------
+    def address_msg(self, spec: str, sender: str, target: str, seq: int) -> None:
+        """Register ``spec`` as a message from *sender* for *target*."""
+        if not spec.startswith("msg/") or target in ("", ALL) or target == sender:
+            return
+        if target in self.acks.get(spec, ()):
+            return
+        self.inbox.setdefault(target, {})[spec] = PendingMsg(spec, sender, target, seq)
+
+    def ack(self, spec: str, session: str) -> None:
+        """*session* has read *spec*: it leaves its inbox and closes questions it answers."""
+        self.acks.setdefault(spec, set()).add(session)
+        box = self.inbox.get(session)
+        if box is not None:
+            box.pop(spec, None)
+        for q in [q for q in self.questions.values() if q.spec == spec and q.target == session]:
+            del self.questions[q.seq]
+
+    def acked(self, spec: str, session: str) -> bool:
+        return session in self.acks.get(spec, ())
+
+    # -- directives -------------------------------------------------------------------
+    def directives_for(self, session: str) -> list[Directive]:
+        return [d for d in self.directives if d.target in (session, ALL)]
+
+    def prune_directives(self) -> None:
+        """Keep every open directive and the newest closed ones."""
+        closed = [d for d in self.directives if d.fully_closed()]
+        if len(closed) > CLOSED_DIRECTIVES_KEPT:
+            drop = {id(d) for d in closed[: len(closed) - CLOSED_DIRECTIVES_KEPT]}
+            self.directives = [d for d in self.directives if id(d) not in drop]

@@ -1,0 +1,40 @@
+"""Neutralise session-written text before it reaches another session's prompt.
+
+Everything a session chose (event details, objects, names, messages) ends up inside other
+models' context. A ``<system-reminder>`` tag, a fake ``## DIRECTIVES`` heading or a code
+fence that closes the RECENT EVENTS block must not be able to pose as myco's own text.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Views: any tag-like "<" (element, closing tag, comment, processing instruction).
+_TAG_RE = re.compile(r"<(?=[A-Za-z/!?])")
+_FENCE_RE = re.compile(r"`{3,}|~{3,}")
+# Messages: the reference's rules (harness tags), plus a few more of the same family.
+_MSG_TAG_RE = re.compile(
+    r"<(?=/?(?:system-reminder|command-\w|tool_call|function_calls|function_results"
+    r"|antml:|system\b|human\b|assistant\b|myco\b))",
+    re.IGNORECASE,
+)
+
+
+def view_text(text: str) -> str:
+    """Make *text* inert inside a markdown view: tags escaped, fences broken."""
+    if "<" in text:
+        text = _TAG_RE.sub("&lt;", text)
+    if "`" in text or "~" in text:
+        text = _FENCE_RE.sub(lambda m: "ˋ" * len(m.group()) if m.group()[0] == "`" else "∼∼∼",
+                             text)
+    return text
+
+
+def cell(text: str) -> str:
+    """Text for a markdown table cell."""
+    return view_text(text).replace("|", "\\|") or "—"
+
+
+def msg_body(body: str) -> str:
+    """Message bodies keep their markdown and HTML, minus agent-harness tags."""
+    return _MSG_TAG_RE.sub("&lt;", body)

@@ -1,0 +1,288 @@
+"""Tenants: one swarm's state, kept current from its store, and the ingest path.
+
+A :class:`Tenant` owns the in-memory :class:`~myco.protocol.state.SwarmState` of one swarm.
+Ingest validates a whole batch first (nothing is written when a line is bad), appends it to
+the store, then lints and applies each event in sequence order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from attrs import define, field
+
+from myco import clock
+from myco.names import ALL, InvalidName, is_msg_name, session_name
+from myco.protocol.engine import apply_batch, to_event
+from myco.protocol.events import Event, Record
+from myco.protocol.grammar import GLOBAL, first_word, line_problem, parse_line
+from myco.protocol.state import SwarmState
+
+if TYPE_CHECKING:
+    from myco.daemon import Daemon
+
+MAX_EVENTS_PER_POST = 500
+MSG_MAX_BYTES = 65536
+CLIENT_IDS_KEPT = 10_000
+
+
+class IngestError(ValueError):
+    """A batch that cannot be accepted; nothing of it was stored."""
+
+    def __init__(self, message: str, errors: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.message = message
+        self.errors = list(errors)
+
+
+@define
+class IngestResult:
+    """What ``POST /events`` reports back."""
+
+    count: int
+    events: list[Event] = field(factory=list)
+    warnings: list[str] = field(factory=list)
+    pokes: list[dict[str, str]] = field(factory=list)
+    msgs: dict[str, str] = field(factory=dict)
+    duplicate: bool = False
+
+
+class Tenant:
+    """One swarm: its state, its store and the people watching it."""
+
+    def __init__(self, tenant_id: str, daemon: Daemon) -> None:
+        self.id = tenant_id
+        self.daemon = daemon
+        self.verbs = daemon.verbs
+        self.state = SwarmState(self.verbs)
+        self.lock = asyncio.Lock()
+        self.client_ids: OrderedDict[tuple[str, str], IngestResult] = OrderedDict()
+        #: queues of live watchers (dashboard, SSE); each gets every new event
+        self.watchers: set[asyncio.Queue[Event]] = set()
+
+    # -- loading ----------------------------------------------------------------------
+    async def load(self) -> int:
+        """Rebuild the state from the store; returns the number of events applied."""
+        storage = self.daemon.storage
+        meta = await storage.read_meta(self.id)
+        sessions = meta.get("sessions") if isinstance(meta, Mapping) else None
+        if isinstance(sessions, Mapping):
+            self.state.session_dirs = {str(k).upper(): str(v) for k, v in sessions.items()}
+        self.state.msg_names = set(await storage.list_msgs(self.id))
+        applied = 0
+        async for chunk in storage.replay(self.id):
+            applied += self.apply_records(chunk)
+        return applied
+
+    def apply_records(self, records: Iterable[Record]) -> int:
+        """Apply stored records (replay, or records another replica appended)."""
+        state, verbs, n = self.state, self.verbs, 0
+        for rec in records:
+            if rec.client_id:
+                self._remember(rec.session, rec.client_id, IngestResult(0, duplicate=True))
+            if rec.seq <= state.last_seq:
+                continue
+            ev = to_event(rec, verbs)
+            if ev is None:
+                state.last_seq = rec.seq
+                continue
+            state.apply(ev)
+            n += 1
+        return n
+
+    def _remember(self, session: str, client_id: str, result: IngestResult) -> None:
+        self.client_ids[(session, client_id)] = result
+        self.client_ids.move_to_end((session, client_id))
+        while len(self.client_ids) > CLIENT_IDS_KEPT:
+            self.client_ids.popitem(last=False)
+
+    # -- validation -------------------------------------------------------------------
+    def check_lines(self, lines: object) -> list[str]:
+        """The non-blank lines of a batch, or :class:`IngestError` naming every bad one."""
+        if isinstance(lines, str) or not isinstance(lines, list):
+            raise IngestError("events must be a list of strings")
+        if len(lines) > MAX_EVENTS_PER_POST:
+            raise IngestError(f"too many events in one post (max {MAX_EVENTS_PER_POST})")
+        errors: list[str] = []
+        kept: list[str] = []
+        for i, line in enumerate(lines):
+            problem = line_problem(line)
+            if problem is None:
+                assert isinstance(line, str)
+                parsed = parse_line(line, self.verbs.session_verbs, self.verbs.keys)
+                if parsed is None:
+                    continue
+                spec = self.verbs.get(parsed.verb)
+                if spec is not None and spec.target and parsed.obj:
+                    allowed = spec.allow_all and parsed.obj == ALL
+                    if not allowed:
+                        try:
+                            session_name(parsed.obj)
+                        except InvalidName as exc:
+                            problem = f"target {parsed.obj!r}: {exc}"
+                if problem is None:
+                    kept.append(line.strip())
+                    continue
+            errors.append(f"events[{i}]: {problem}")
+        if errors:
+            raise IngestError(errors[0] if len(errors) == 1 else f"{len(errors)} invalid events",
+                              errors)
+        return kept
+
+    # -- ingest -----------------------------------------------------------------------
+    async def ingest(
+        self,
+        session: str,
+        lines: object,
+        *,
+        msgs: Mapping[str, object] | None = None,
+        client_id: str = "",
+    ) -> IngestResult:
+        """Validate, store, lint and apply one batch of event lines by *session*."""
+        kept = self.check_lines(lines)
+        count = len(lines) if isinstance(lines, list) else 0
+        if client_id:
+            seen = self.client_ids.get((session, client_id))
+            if seen is not None:
+                return IngestResult(count, duplicate=True)
+        result = IngestResult(count)
+        async with self.lock:
+            if msgs:
+                result.msgs = await self.put_msgs(msgs)
+            if client_id and (session, client_id) in self.client_ids:
+                return IngestResult(count, duplicate=True)
+            if not kept:
+                return result
+            ts = clock.now_ms()
+            records = await self.daemon.storage.append(self.id, session, kept, ts, client_id)
+            result.events, result.warnings = apply_batch(self.state, records, ts)
+            if client_id:
+                self._remember(session, client_id, result)
+        result.pokes = self.pokes(result.events)
+        self.publish(result.events)
+        return result
+
+    def pokes(self, events: Sequence[Event]) -> list[dict[str, str]]:
+        """Hints that a targeted session should be nudged to read its view."""
+        out = []
+        now = clock.now_ms()
+        for ev in events:
+            spec = self.verbs.get(ev.verb)
+            if spec is None or not spec.target or ev.obj in ("", ALL, ev.session):
+                continue
+            target = self.state.sessions.get(ev.obj)
+            seen = target.last_seen_ms if target else None
+            out.append({
+                "verb": ev.verb,
+                "target": ev.obj,
+                "summary": first_word(ev.text) or ev.kvs.get("spec", ""),
+                "status": target.status if target else "unknown",
+                "last_seen_age": "never seen" if seen is None else clock.age_label(now - seen),
+            })
+        return out
+
+    def publish(self, events: Sequence[Event]) -> None:
+        """Tell plugins and live watchers about newly applied events."""
+        if not events:
+            return
+        self.daemon.hooks.events_ingested(self, events)
+        for queue in list(self.watchers):
+            for ev in events:
+                queue.put_nowait(ev)
+
+    # -- messages ---------------------------------------------------------------------
+    async def put_msgs(self, msgs: Mapping[str, object]) -> dict[str, str]:
+        """Store inline messages; each is reported on its own."""
+        out: dict[str, str] = {}
+        for name, body in msgs.items():
+            if not isinstance(name, str) or not isinstance(body, str):
+                out[str(name)] = "rejected: name and body must be strings"
+                continue
+            out[name] = await self.put_msg(name, body.encode())
+        return out
+
+    async def put_msg(self, name: str, body: bytes) -> str:
+        """``created`` or ``rejected: <reason>``."""
+        if not is_msg_name(name):
+            return "rejected: invalid filename"
+        if len(body) > MSG_MAX_BYTES:
+            return f"rejected: payload exceeds {MSG_MAX_BYTES} bytes"
+        if not await self.daemon.storage.put_msg(self.id, name, body):
+            return "rejected: msg already exists"
+        self.state.msg_names.add(name)
+        return "created"
+
+    async def ack_msg(self, name: str, reader: str) -> None:
+        """Durably record that *reader* read ``msg/<name>``."""
+        spec = f"msg/{name}"
+        if self.state.acked(spec, reader):
+            return
+        await self.ingest(reader, [f"ack {spec}"])
+
+    # -- views ------------------------------------------------------------------------
+    def register(self, session: str) -> None:
+        """Make *session* known (a first ``GET /view``); not durable until it posts."""
+        self.state.session(session)
+
+    def render(self, session: str, fmt: str = "markdown", now_ms: int | None = None) -> str:
+        renderer = self.daemon.renderers.get(fmt)
+        if renderer is None:
+            raise KeyError(fmt)
+        now = clock.now_ms() if now_ms is None else now_ms
+        return renderer.render(self.state, session, now, self.daemon.config.view_budget)
+
+    def counts(self) -> dict[str, Any]:
+        channels = set().union(*(s.channels for s in self.state.sessions.values())) or {GLOBAL}
+        return {"sessions": len(self.state.sessions), "channels": len(channels)}
+
+
+class TenantManager:
+    """Every loaded tenant of a daemon."""
+
+    def __init__(self, daemon: Daemon) -> None:
+        self.daemon = daemon
+        self._tenants: dict[str, Tenant] = {}
+        self._creating: dict[str, asyncio.Task[Tenant]] = {}
+
+    def get(self, tenant_id: str) -> Tenant | None:
+        return self._tenants.get(tenant_id)
+
+    def __contains__(self, tenant_id: object) -> bool:
+        return tenant_id in self._tenants
+
+    def __len__(self) -> int:
+        return len(self._tenants)
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(list(self._tenants.values()))
+
+    async def load_all(self) -> int:
+        """Load every tenant the store knows; returns the number of events replayed."""
+        total = 0
+        for tid in sorted(await self.daemon.storage.list_tenants()):
+            tenant = Tenant(tid, self.daemon)
+            total += await tenant.load()
+            self._tenants[tid] = tenant
+        return total
+
+    async def create(self, tenant_id: str) -> Tenant:
+        """Create (or load) tenant *tenant_id*; concurrent calls share one creation."""
+        existing = self._tenants.get(tenant_id)
+        if existing is not None:
+            return existing
+        task = self._creating.get(tenant_id)
+        if task is None:
+            task = asyncio.ensure_future(self._create(tenant_id))
+            self._creating[tenant_id] = task
+            task.add_done_callback(lambda _t: self._creating.pop(tenant_id, None))
+        return await asyncio.shield(task)
+
+    async def _create(self, tenant_id: str) -> Tenant:
+        await self.daemon.storage.create_tenant(tenant_id)
+        tenant = Tenant(tenant_id, self.daemon)
+        await tenant.load()
+        self._tenants[tenant_id] = tenant
+        return tenant

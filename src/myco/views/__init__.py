@@ -1,0 +1,1 @@
+"""View renderers: what each session sees before every prompt."""

@@ -1,0 +1,1 @@
+"""The aiohttp application: middlewares, keys and the built-in HTTP API."""

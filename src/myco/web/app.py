@@ -1,0 +1,34 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from myco.daemon import Daemon
+from myco.web.keys import DAEMON, PUBLIC_ROUTES
+from myco.web.middlewares import access_log_middleware, auth_middleware, error_middleware
+
+#: the largest request body any route accepts (``POST /events`` with inline messages)
+MAX_BODY = 4 * 1024 * 1024
+
+
+def create_app(daemon: Daemon) -> web.Application:
+    """An aiohttp application serving *daemon* through every registered transport."""
+    app = web.Application(
+        client_max_size=MAX_BODY,
+        middlewares=[error_middleware, access_log_middleware, auth_middleware],
+    )
+    app[DAEMON] = daemon
+    app[PUBLIC_ROUTES] = set()
+
+    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        await daemon.start()
+        yield
+        await daemon.stop()
+
+    app.cleanup_ctx.append(lifecycle)
+    for transport in daemon.transports:
+        transport.setup(app, daemon)
+    return app

@@ -1,0 +1,82 @@
+"""Middlewares, outermost first: errors -> access log -> authentication."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+
+import structlog
+from aiohttp import web
+
+from myco.auth.actor import AuthError
+from myco.storage.contract import StorageUnavailable
+from myco.web.errors import APIError, error
+from myco.web.keys import ACTOR, DAEMON, PUBLIC_ROUTES, SESSION
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+log = structlog.get_logger("myco.http")
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every failure becomes a JSON error with a useful message; never a bare 500."""
+    try:
+        return await handler(request)
+    except APIError as exc:
+        return error(exc.status, exc.message, exc.headers, **exc.extra)
+    except AuthError as exc:
+        headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
+        return error(exc.status, exc.message, headers)
+    except StorageUnavailable as exc:
+        return error(503, f"storage unavailable: {exc}", {"Retry-After": "1"})
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        message = {
+            404: "not found",
+            405: f"method {request.method} not allowed",
+            413: "request body too large",
+        }.get(exc.status, exc.reason.lower())
+        headers = {k: v for k, v in exc.headers.items() if k in ("Allow", "Retry-After")}
+        return error(exc.status, message, headers)
+    except Exception:
+        log.exception("unhandled error", path=request.path)
+        return error(500, "internal error (logged by the daemon)")
+
+
+@web.middleware
+async def access_log_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """One structured line per request: tenant prefix, session, route, status, duration."""
+    start = time.perf_counter()
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        return response
+    finally:
+        if request.app[DAEMON].config.access_log:
+            actor = request.get(ACTOR)
+            route = request.match_info.route.resource
+            log.info(
+                "request",
+                method=request.method,
+                route=route.canonical if route is not None else request.path,
+                status=status,
+                ms=round((time.perf_counter() - start) * 1000, 2),
+                tenant=actor.tenant_id[:8] if actor else None,
+                session=request.match_info.get("session") or request.get(SESSION),
+            )
+
+
+@web.middleware
+async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Authenticate through the ``authenticate`` hook unless the route is public."""
+    route = request.match_info.route
+    if request.match_info.http_exception is not None or route.name in request.app[PUBLIC_ROUTES]:
+        return await handler(request)
+    daemon = request.app[DAEMON]
+    actor = await daemon.hooks.authenticate(request, daemon)
+    if actor is None:
+        raise AuthError("missing or invalid Authorization header")
+    request[ACTOR] = actor
+    return await handler(request)

@@ -1,0 +1,206 @@
+"""The HTTP API: the reference's routes and JSON shapes, without its failure modes."""
+
+from __future__ import annotations
+
+import re
+
+from aiohttp import web
+
+from myco import clock, sanitize
+from myco.names import InvalidName, msg_name, session_name
+from myco.plugins import list_plugins
+from myco.tenants import MSG_MAX_BYTES, IngestError, Tenant
+from myco.web.bodies import decode, read_bytes, read_object
+from myco.web.errors import APIError
+from myco.web.keys import SESSION, actor_of, daemon_of
+from myco.web.openapi import openapi_document
+
+EVENTS_MAX_BYTES = 2 * 1024 * 1024
+DISPATCH_MAX_BYTES = 256 * 1024
+_CLIENT_ID_RE = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+
+routes = web.RouteTableDef()
+PUBLIC = {"healthz", "plugins", "openapi"}
+
+
+def tenant_of(request: web.Request) -> Tenant:
+    actor = actor_of(request)
+    tenant = daemon_of(request).tenants.get(actor.tenant_id)
+    if tenant is None:
+        raise APIError(401, "unknown tenant")
+    return tenant
+
+
+def acting_session(request: web.Request, raw: object) -> str:
+    """The canonical session a request acts as; a session credential may act only as itself."""
+    try:
+        name = session_name(raw)
+    except InvalidName as exc:
+        raise APIError(400, str(exc)) from None
+    bound = actor_of(request).session
+    if bound is not None and bound != name:
+        raise APIError(403, f"this credential may only act as session {bound}")
+    request[SESSION] = name
+    return name
+
+
+@routes.get("/healthz", name="healthz")
+async def healthz(request: web.Request) -> web.Response:
+    daemon = daemon_of(request)
+    channels = sum(t.counts()["channels"] for t in daemon.tenants)
+    return web.json_response(
+        {"ok": True, "mode": "multi-tenant", "tenants": len(daemon.tenants), "channels": channels}
+    )
+
+
+@routes.get("/-/plugins.json", name="plugins")
+async def plugins(request: web.Request) -> web.Response:
+    include_all = request.query.get("all", "") not in ("", "0", "false")
+    return web.json_response(list_plugins(daemon_of(request).pm, include_builtins=include_all))
+
+
+@routes.get("/openapi.json", name="openapi")
+async def openapi(request: web.Request) -> web.Response:
+    return web.json_response(openapi_document())
+
+
+@routes.get("/view/{session}", name="view")
+async def view(request: web.Request) -> web.Response:
+    session = acting_session(request, request.match_info["session"])
+    tenant = tenant_of(request)
+    fmt = request.query.get("format", "markdown")
+    renderer = daemon_of(request).renderers.get(fmt)
+    if renderer is None:
+        known = ", ".join(daemon_of(request).renderers.names())
+        raise APIError(400, f"unknown view format {fmt!r} (available: {known})")
+    tenant.register(session)
+    text = tenant.render(session, fmt)
+    return web.Response(text=text, headers={"Content-Type": renderer.content_type})
+
+
+@routes.post("/events", name="events")
+async def post_events(request: web.Request) -> web.Response:
+    data = await read_object(request, EVENTS_MAX_BYTES)
+    raw_session, events = data.get("session"), data.get("events")
+    if raw_session in (None, "") or events in (None, [], ""):
+        raise APIError(400, "missing session or events")
+    if not isinstance(raw_session, str):
+        raise APIError(400, "session must be a string")
+    session = acting_session(request, raw_session)
+    msgs = data.get("msgs")
+    if msgs and not isinstance(msgs, dict):
+        raise APIError(400, "msgs must be an object")
+    client_id = data.get("id", "")
+    if client_id and (not isinstance(client_id, str) or not _CLIENT_ID_RE.fullmatch(client_id)):
+        raise APIError(400, "id must be 1-64 characters of letters, digits and _.:-")
+    tenant = tenant_of(request)
+    try:
+        result = await tenant.ingest(session, events, msgs=msgs or None, client_id=client_id)
+    except IngestError as exc:
+        raise APIError(400, exc.message, errors=exc.errors) from None
+    body: dict[str, object] = {"ok": True, "count": result.count}
+    if result.duplicate:
+        body["duplicate"] = True
+    if result.events:
+        body["seq"] = [result.events[0].seq, result.events[-1].seq]
+    if result.warnings:
+        body["warnings"] = result.warnings
+    if result.pokes:
+        body["pokes"] = result.pokes
+    if result.msgs:
+        body["msgs"] = result.msgs
+    return web.json_response(body)
+
+
+def _msg_file(request: web.Request) -> str:
+    try:
+        return msg_name(request.match_info["file"])
+    except InvalidName:
+        raise APIError(400, "invalid filename") from None
+
+
+@routes.get("/msg/{file}", name="msg_get")
+async def get_msg(request: web.Request) -> web.Response:
+    name = _msg_file(request)
+    tenant = tenant_of(request)
+    reader = request.query.get("session", "")
+    if reader:
+        reader = acting_session(request, reader)
+    body = await daemon_of(request).storage.get_msg(tenant.id, name)
+    if body is None:
+        raise APIError(404, "not found")
+    if reader:
+        await tenant.ack_msg(name, reader)
+    text = sanitize.msg_body(body.decode("utf-8", errors="replace"))
+    return web.Response(text=text, content_type="text/markdown", charset="utf-8")
+
+
+@routes.post("/msg/{file}", name="msg_put")
+async def put_msg(request: web.Request) -> web.Response:
+    name = _msg_file(request)
+    tenant = tenant_of(request)
+    body = await read_bytes(request, MSG_MAX_BYTES, "payload")
+    decode(body)
+    outcome = await tenant.put_msg(name, body)
+    if outcome == "created":
+        return web.json_response({"ok": True})
+    raise APIError(409, "msg already exists")
+
+
+@routes.get("/msg/", name="msg_none")
+@routes.post("/msg/", name="msg_none_post")
+async def msg_without_name(request: web.Request) -> web.Response:
+    raise APIError(400, "invalid filename")
+
+
+@routes.get("/status", name="status")
+async def status(request: web.Request) -> web.Response:
+    state = tenant_of(request).state
+    sessions = {
+        name: {
+            "status": s.status,
+            "action": s.action,
+            "blockers": state.blockers_for(name),
+            "dependents": state.dependents_of(name),
+            "last_seen": clock.iso_ms(s.last_seen_ms) if s.last_seen_ms is not None else None,
+        }
+        for name, s in sorted(state.sessions.items())
+    }
+    return web.json_response({"sessions": sessions})
+
+
+@routes.post("/dispatch/{session}", name="dispatch_put")
+async def dispatch(request: web.Request) -> web.Response:
+    session = acting_session_any(request)
+    data = await read_object(request, DISPATCH_MAX_BYTES)
+    prompt = data.get("prompt")
+    if not prompt:
+        raise APIError(400, "missing prompt")
+    if not isinstance(prompt, str):
+        raise APIError(400, "prompt must be a string")
+    await daemon_of(request).storage.put_dispatch(tenant_of(request).id, session, prompt)
+    return web.json_response({"ok": True})
+
+
+@routes.get("/dispatch/{session}", name="dispatch_take")
+async def take_dispatch(request: web.Request) -> web.Response:
+    session = acting_session(request, request.match_info["session"])
+    prompt = await daemon_of(request).storage.take_dispatch(tenant_of(request).id, session)
+    if prompt is None:
+        return web.Response(status=204)
+    return web.json_response({"ok": True, "prompt": prompt})
+
+
+def acting_session_any(request: web.Request) -> str:
+    """A target session named in the path (anyone in the tenant may dispatch to it)."""
+    try:
+        return session_name(request.match_info["session"])
+    except InvalidName as exc:
+        raise APIError(400, str(exc)) from None
+
+
+def setup(app: web.Application) -> None:
+    from myco.web.keys import PUBLIC_ROUTES
+
+    app.router.add_routes(routes)
+    app[PUBLIC_ROUTES].update(PUBLIC)

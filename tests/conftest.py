@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import pluggy
+import pytest
+from aiohttp.test_utils import TestClient
+
+from myco.config import Config
+from myco.daemon import Daemon
+from myco.plugins import make_plugin_manager
+from myco.testing import Swarm
+from myco.web.app import create_app
+
+TOKEN = "myco-test-alpha-Qx7vN2pL9aR4tY8wK3mZ6bH1cJ5dF0gS"
+TOKEN2 = "myco-test-beta-Zr3Wq8Lm2Nx6Vb9Kc4Jh7Gf1Ds5Ap0Te"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+@pytest.fixture
+def swarm() -> Swarm:
+    return Swarm()
+
+
+@pytest.fixture
+def pm() -> pluggy.PluginManager:
+    return make_plugin_manager(load_entrypoints=False)
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Config:
+    return Config(data_dir=tmp_path / "data", fsync="no", access_log=False)
+
+
+@pytest.fixture
+def daemon(config: Config, pm: pluggy.PluginManager) -> Daemon:
+    return Daemon(config, pm)
+
+
+class Api:
+    """A test client that speaks as tenant TOKEN by default."""
+
+    def __init__(self, client: TestClient[Any, Any]) -> None:
+        self.client = client
+
+    async def post(self, session: str, *lines: str, **extra: Any) -> dict[str, Any]:
+        resp = await self.client.post(
+            "/events", json={"session": session, "events": list(lines), **extra}, headers=AUTH
+        )
+        assert resp.status == 200, await resp.text()
+        return await resp.json()  # type: ignore[no-any-return]
+
+    async def view(self, session: str, token: str = TOKEN) -> str:
+        resp = await self.client.get(f"/view/{session}",
+                                     headers={"Authorization": f"Bearer {token}"})
+        assert resp.status == 200, await resp.text()
+        return await resp.text()
+
+
+@pytest.fixture
+async def client(
+    aiohttp_client: Callable[..., Any], daemon: Daemon
+) -> AsyncIterator[TestClient[Any, Any]]:
+    yield await aiohttp_client(create_app(daemon))
+
+
+@pytest.fixture
+def api(client: TestClient[Any, Any]) -> Api:
+    return Api(client)
