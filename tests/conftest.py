@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -60,10 +60,8 @@ class Api:
 
 
 @pytest.fixture
-async def client(
-    aiohttp_client: Callable[..., Any], daemon: Daemon
-) -> AsyncIterator[TestClient[Any, Any]]:
-    yield await aiohttp_client(create_app(daemon))
+async def client(aiohttp_client: Callable[..., Any], daemon: Daemon) -> TestClient[Any, Any]:
+    return await aiohttp_client(create_app(daemon))  # type: ignore[no-any-return]
 
 
 @pytest.fixture

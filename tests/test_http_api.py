@@ -177,7 +177,9 @@ async def test_dispatch_queue_and_take(client: Client) -> None:
     assert (await client.get("/dispatch/ALICE", headers=AUTH)).status == 204
 
 
-@pytest.mark.parametrize("path", ["/view/..", "/view/.hidden", "/dispatch/a%2Fb", "/view/" + "A" * 65])
+@pytest.mark.parametrize(
+    "path", ["/view/..", "/view/.hidden", "/dispatch/a%2Fb", "/view/" + "A" * 65]
+)
 async def test_bad_session_names_are_400(client: Client, path: str) -> None:
     method = client.post if path.startswith("/dispatch") else client.get
     resp = await method(path, json={"prompt": "x"}, headers=AUTH)
@@ -245,3 +247,58 @@ async def test_view_is_rendered_at_request_time(api: Api, daemon: Any) -> None:
     bob = tenant.state.sessions["BOB"]
     bob.last_seen_ms -= 120_000  # as if BOB had posted two minutes ago
     assert "**BOB**: active, last-seen 2min" in await api.view("ALICE")
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "payload"),
+    [
+        ("post", "/events", {"session": "../../../traversal", "events": ["start x"]}),
+        ("post", "/dispatch/..%2F..%2F..%2Fdispatched", {"prompt": "x"}),
+        ("get", "/view/..%2F..%2F..%2Fviewtrav", None),
+        ("get", "/view/%2E%2E", None),
+        ("post", "/msg/..%2Fescape.md", None),
+        ("get", "/msg/..%2F..%2Fetc%2Fpasswd", None),
+    ],
+)
+async def test_path_traversal_never_writes_outside_the_tenant(
+    client: Client, daemon: Any, method: str, path: str, payload: Any
+) -> None:
+    data_dir = daemon.config.data_dir
+    before = {p for p in data_dir.rglob("*")} if data_dir.exists() else set()
+    call = getattr(client, method)
+    kwargs: dict[str, Any] = {"headers": AUTH}
+    if payload is not None:
+        kwargs["json"] = payload
+    elif method == "post":
+        kwargs["data"] = b"x"
+    resp = await call(path, **kwargs)
+    assert resp.status in (400, 404)
+    assert (await resp.json())["ok"] is False
+    tenants = data_dir / "tenants"
+    created = {p for p in data_dir.rglob("*")} - before
+    assert all(tenants in p.parents or p == tenants for p in created), created
+
+
+async def test_view_query_and_empty_names_do_not_create_sessions(client: Client,
+                                                                 daemon: Any) -> None:
+    assert (await client.get("/view/X?y", headers=AUTH)).status == 200
+    assert (await client.get("/view/", headers=AUTH)).status == 404
+    status = await (await client.get("/status", headers=AUTH)).json()
+    assert sorted(status["sessions"]) == ["DIRECTOR", "X"]
+
+
+async def test_slow_body_gets_408_not_a_hang(client: Client, monkeypatch: Any) -> None:
+    import asyncio
+
+    from myco.web import bodies
+
+    monkeypatch.setattr(bodies, "BODY_TIMEOUT_S", 0.2)
+
+    async def trickle() -> Any:
+        yield b'{"session": "A", '
+        await asyncio.sleep(2)
+        yield b'"events": ["start x"]}'
+
+    resp = await client.post("/events", data=trickle(), headers=AUTH)
+    assert resp.status == 408
+    assert "not received within" in (await resp.json())["error"]

@@ -13,7 +13,6 @@ TenantMode = Literal["open", "closed"]
 
 DEFAULT_PORT = 8000
 DEFAULT_VIEW_BUDGET = 9000
-DEFAULT_LOD_K = 3
 
 
 def default_data_dir() -> Path:
@@ -42,7 +41,6 @@ class Config:
     :param tenants: ``open`` creates a tenant for any strong new token; ``closed`` accepts
         only tokens registered with ``myco token add``.
     :param view_budget: the most characters a view may have.
-    :param lod_k: how many newest events keep their full text in RECENT EVENTS.
     """
 
     host: str = "127.0.0.1"
@@ -52,10 +50,11 @@ class Config:
     storage: str = "file"
     tenants: TenantMode = "open"
     view_budget: int = DEFAULT_VIEW_BUDGET
-    lod_k: int = DEFAULT_LOD_K
     redis_url: str = "redis://127.0.0.1:6379/0"
     log_format: Literal["auto", "json", "console"] = "auto"
     access_log: bool = True
+    #: tenants one client address may create per hour (open mode)
+    new_tenants_per_hour: int = 10
 
     @classmethod
     def from_env(cls, **overrides: object) -> Config:
@@ -63,9 +62,10 @@ class Config:
         values: dict[str, object] = {
             "data_dir": default_data_dir(),
             "view_budget": _env_int("MYCO_VIEW_BUDGET", DEFAULT_VIEW_BUDGET),
-            "lod_k": _env_int("MYCO_LOD_K", DEFAULT_LOD_K),
+            "new_tenants_per_hour": _env_int("MYCO_NEW_TENANTS_PER_HOUR", 10),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
+        values["data_dir"] = Path(str(values["data_dir"])).expanduser()
         return cls(**values)  # type: ignore[arg-type]
 
     @property

@@ -42,7 +42,7 @@ hookimpl = pluggy.HookimplMarker("myco")
 def register_verbs(verbs: VerbRegistry) -> None:
     """Add protocol verbs.
 
-    Called once when the verb registry is built (daemon start, ``myco plugins``).
+    Called once when the verb registry is built (daemon start, :class:`myco.testing.Swarm`).
 
     :param verbs: call ``verbs.add(VerbSpec(...))`` for each verb, ``verbs.observe(fn)``
         to see every applied event. A name another plugin registered is an error unless

@@ -81,14 +81,23 @@ def make_plugin_manager(
     return pm
 
 
-def _distribution(pm: pluggy.PluginManager, plugin: object) -> tuple[str | None, str | None]:
+def _distribution(
+    pm: pluggy.PluginManager, name: str, plugin: object
+) -> tuple[str | None, str | None]:
     for plug, dist in pm.list_plugin_distinfo():
         if plug is plugin:
             return dist.project_name, dist.version
+    # make_plugin_manager registers entry points itself (to honour MYCO_LOAD_PLUGINS),
+    # so pluggy has no distinfo for them: find the distribution through the entry point.
+    for ep in metadata.entry_points(group=GROUP, name=name):
+        if ep.dist is not None:
+            return ep.dist.name, ep.dist.version
     return None, None
 
 
-def list_plugins(pm: pluggy.PluginManager, *, include_builtins: bool = False) -> list[dict[str, Any]]:
+def list_plugins(
+    pm: pluggy.PluginManager, *, include_builtins: bool = False
+) -> list[dict[str, Any]]:
     """Plugins as ``{name, version, hooks}`` dicts, sorted by name."""
     out: list[dict[str, Any]] = []
     for name, plugin in pm.list_name_plugin():
@@ -98,7 +107,7 @@ def list_plugins(pm: pluggy.PluginManager, *, include_builtins: bool = False) ->
         if builtin and not include_builtins:
             continue
         hooks = sorted(h.name for h in pm.get_hookcallers(plugin) or ())
-        dist, version = _distribution(pm, plugin)
+        dist, version = _distribution(pm, name, plugin)
         if builtin:
             from myco import __version__
 
@@ -123,7 +132,8 @@ class Hooks:
         impls = sorted(caller.get_hookimpls(), key=lambda i: i.plugin_name not in DEFAULT_PLUGINS)
         for impl in impls:
             registry.current_plugin = impl.plugin_name
-            impl.function(**{argname: registry})
+            # pluggy semantics: pass only the arguments the impl asks for.
+            impl.function(**{a: registry for a in impl.argnames if a == argname})
         registry.current_plugin = ""
         return registry
 
@@ -143,10 +153,16 @@ class Hooks:
         return self._fill("register_transports", TransportRegistry(), "transports")  # type: ignore[no-any-return]
 
     async def authenticate(self, request: web.Request, daemon: Daemon) -> Actor | None:
-        for result in self.pm.hook.authenticate(request=request, daemon=daemon):
-            actor = await maybe_await(result)
-            if actor is not None:
-                return actor  # type: ignore[no-any-return]
+        pending = list(self.pm.hook.authenticate(request=request, daemon=daemon))
+        try:
+            while pending:
+                actor = await maybe_await(pending.pop(0))
+                if actor is not None:
+                    return actor  # type: ignore[no-any-return]
+        finally:
+            for rest in pending:  # never awaited: close them to avoid a warning
+                if hasattr(rest, "close"):
+                    rest.close()
         return None
 
     async def startup(self, daemon: Daemon) -> None:

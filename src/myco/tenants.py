@@ -20,6 +20,7 @@ from myco.protocol.engine import apply_batch, to_event
 from myco.protocol.events import Event, Record
 from myco.protocol.grammar import GLOBAL, first_word, line_problem, parse_line
 from myco.protocol.state import SwarmState
+from myco.protocol.visibility import visible
 
 if TYPE_CHECKING:
     from myco.daemon import Daemon
@@ -221,6 +222,26 @@ class Tenant:
         if self.state.acked(spec, reader):
             return
         await self.ingest(reader, [f"ack {spec}"])
+
+    # -- history ----------------------------------------------------------------------
+    async def history(self, after: int, limit: int, viewer: str | None = None
+                      ) -> list[dict[str, Any]]:
+        """Stored events with ``seq > after`` (what *viewer* may see, when given)."""
+        out: list[dict[str, Any]] = []
+        channels = self.state.session(viewer).channels if viewer else set()
+        async for chunk in self.daemon.storage.replay(self.id):
+            for rec in chunk:
+                if rec.seq <= after:
+                    continue
+                if viewer is not None:
+                    ev = to_event(rec, self.verbs)
+                    if ev is None or not visible(self.state, ev, viewer, channels):
+                        continue
+                out.append({"seq": rec.seq, "ts": clock.iso_ms(rec.ts_ms),
+                            "session": rec.session, "line": rec.line})
+                if len(out) >= limit:
+                    return out
+        return out
 
     # -- views ------------------------------------------------------------------------
     def register(self, session: str) -> None:

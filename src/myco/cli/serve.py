@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import signal
 import sys
+from pathlib import Path
 
 from myco.cli import CommandError
 
@@ -25,11 +26,42 @@ def serve(args: argparse.Namespace) -> int:
         daemon = Daemon(config)
     except ConfigError as exc:
         raise CommandError(str(exc)) from None
+    if config.storage == "file":
+        lock_data_dir(config.data_dir)
     try:
         asyncio.run(_run(daemon))
     except OSError as exc:
-        raise CommandError(f"cannot listen on {config.host}:{config.port}: {exc.strerror}") from None
+        where = f"{config.host}:{config.port}"
+        raise CommandError(f"cannot listen on {where}: {exc.strerror}") from None
     return 0
+
+
+def lock_data_dir(data_dir: Path) -> None:
+    """One daemon per file data directory: two writers would interleave sequence numbers.
+
+    The lock is held until the process exits (the descriptor is deliberately kept open).
+    """
+    import os
+
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no advisory locks to take
+        return
+
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(data_dir / ".myco.lock", os.O_CREAT | os.O_RDWR, 0o600)
+    except OSError as exc:
+        raise CommandError(f"cannot use data directory {data_dir}: {exc.strerror}") from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        raise CommandError(f"another myco daemon is already using {data_dir}") from None
+    _LOCKS.append(fd)
+
+
+_LOCKS: list[int] = []
 
 
 async def _run(daemon: object) -> None:
@@ -51,9 +83,9 @@ async def _run(daemon: object) -> None:
         site = web.TCPSite(runner, config.host, config.port)
         await site.start()
         port = config.port
-        server = site._server
-        if server is not None and getattr(server, "sockets", None):
-            port = server.sockets[0].getsockname()[1]
+        sockets = getattr(site._server, "sockets", None)
+        if sockets:
+            port = sockets[0].getsockname()[1]
         host = f"[{config.host}]" if ":" in config.host else config.host
         print(f"myco listening on http://{host}:{port} (data: {config.data_dir})", flush=True)
         if config.host not in ("127.0.0.1", "localhost", "::1"):

@@ -11,6 +11,7 @@ from myco.protocol.grammar import GLOBAL
 from myco.protocol.state import QUESTION_TTL_MS, SwarmState
 from myco.protocol.visibility import recent_for
 from myco.registry import Renderer, RendererRegistry
+from myco.serde import unstructure
 
 
 def snapshot(state: SwarmState, me: str, now: int) -> dict[str, Any]:
@@ -29,30 +30,18 @@ def snapshot(state: SwarmState, me: str, now: int) -> dict[str, Any]:
             "channels": sorted(s.channels),
         }
     mine = state.directives_for(me)
+    live = [q for q in state.live_questions(now, QUESTION_TTL_MS)
+            if me in (q.asker, q.target) or GLOBAL in q.channels]
     return {
         "session": me,
         "now": clock.iso_ms(now),
         "sessions": sessions,
         "directives": [
-            {"seq": d.seq, "ts": clock.iso_ms(d.ts_ms), "author": d.author, "target": d.target,
-             "text": d.detail, "object": d.obj, "spec": d.spec, "open": not d.closed_for(me)}
-            for d in mine
+            {**unstructure(d), "open": not d.closed_for(me)} for d in mine
         ],
-        "questions": [
-            {"seq": q.seq, "ts": clock.iso_ms(q.ts_ms), "asker": q.asker, "target": q.target,
-             "text": q.detail, "spec": q.spec, "kind": q.kind}
-            for q in state.live_questions(now, QUESTION_TTL_MS)
-            if me in (q.asker, q.target) or GLOBAL in q.channels
-        ],
-        "artifacts": [
-            {"session": a.session, "object": a.obj, "ref": a.ref, "result": a.result,
-             "spec": a.spec, "ts": clock.iso_ms(a.ts_ms)}
-            for a in reversed(list(state.artifacts.values()))
-        ],
-        "resources": [
-            {"name": r.name, "state": r.state, "addr": r.addr, "session": r.session}
-            for _, r in sorted(state.resources.items())
-        ],
+        "questions": [unstructure(q) for q in live],
+        "artifacts": [unstructure(a) for a in reversed(list(state.artifacts.values()))],
+        "resources": [unstructure(r) for _, r in sorted(state.resources.items())],
         "events": [
             {"seq": e.seq, "ts": clock.iso_ms(e.ts_ms), "session": e.session, "verb": e.verb,
              "obj": e.obj, "detail": e.detail, "channels": sorted(e.channels)}

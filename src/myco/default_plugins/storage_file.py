@@ -11,6 +11,7 @@ import asyncio
 import json
 import os
 import secrets
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import suppress
 
@@ -26,6 +27,8 @@ log = structlog.get_logger("myco.storage.file")
 
 CHUNK = 10_000
 SUBDIRS = ("log", "msg", "view", "dispatch")
+
+
 class FileStorage:
     """Every tenant of one daemon as directories of append-only files.
 
@@ -34,17 +37,18 @@ class FileStorage:
     """
 
     name: str = "file"
+    #: log files kept open at most; the least recently used is closed beyond that
+    max_open: int = 256
 
     def __init__(self, config: Config, *, sync_interval: float = 1.0) -> None:
         self._data_dir = str(config.data_dir)
         self._root = str(config.tenants_dir)
         self._policy = config.fsync
         self._interval = sync_interval
-        self._fds: dict[tuple[str, str], int] = {}
+        self._fds: OrderedDict[tuple[str, str], tuple[int, str]] = OrderedDict()
         self._next: dict[str, int] = {}
         self._scans: dict[str, asyncio.Task[tuple[list[Record], int]]] = {}
-        self._dirty_fds: set[int] = set()
-        self._dirty_paths: set[str] = set()
+        self._dirty: set[str] = set()
         self._inflight: set[asyncio.Future[None]] = set()
         self._wake: asyncio.Event | None = None
         self._syncer: asyncio.Task[None] | None = None
@@ -68,10 +72,8 @@ class FileStorage:
         try:
             await self._flush()
         finally:
-            fds = list(self._fds.values())
-            self._fds.clear()
-            for fd in fds:
-                os.close(fd)
+            while self._fds:
+                os.close(self._fds.popitem()[1][0])
 
     async def _sync_loop(self) -> None:
         """everysec: sleep until something is written, then fsync it about a second later."""
@@ -85,27 +87,24 @@ class FileStorage:
             except OSError as exc:
                 log.error("fsync failed", error=str(exc))
 
-    def _mark(self, fd: int | None = None, paths: Sequence[str] = ()) -> None:
-        if self._policy == "no":
-            return
-        if fd is not None:
-            self._dirty_fds.add(fd)
-        self._dirty_paths.update(paths)
-        if self._wake is not None:
-            self._wake.set()
+    def _mark(self, *paths: str) -> None:
+        if self._policy != "no":
+            self._dirty.update(paths)
+            if self._wake is not None:
+                self._wake.set()
 
-    async def _durable(self, fd: int | None = None, paths: Sequence[str] = ()) -> None:
-        """Apply the fsync policy to what was just written."""
-        self._mark(fd, paths)
+    async def _durable(self, *paths: str) -> None:
+        """Apply the fsync policy to files (or directories) just written."""
+        self._mark(*paths)
         if self._policy == "always":
             await self._flush()
 
     async def _flush(self) -> None:
-        fds, paths = self._dirty_fds, self._dirty_paths
-        if not fds and not paths:
+        """fsync what is dirty, in a thread, by path: no fd has to outlive its file's use."""
+        if not self._dirty:
             return
-        self._dirty_fds, self._dirty_paths = set(), set()
-        fut = asyncio.ensure_future(asyncio.to_thread(filelog.sync_all, list(fds), sorted(paths)))
+        paths, self._dirty = sorted(self._dirty), set()
+        fut = asyncio.ensure_future(asyncio.to_thread(filelog.fsync_paths, paths))
         self._inflight.add(fut)
         fut.add_done_callback(self._inflight.discard)
         await asyncio.shield(fut)
@@ -151,23 +150,29 @@ class FileStorage:
         _, top = await asyncio.shield(task)
         self._next.setdefault(tenant_id, top + 1)
 
-    def _log_fd(self, tenant_id: str, session: str) -> int:
-        fd = self._fds.get((tenant_id, session))
-        if fd is None:
-            log_dir = self._tenant(tenant_id, "log")
-            os.makedirs(log_dir, exist_ok=True)
-            path = os.path.join(log_dir, f"{session}.log")
-            fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
-            try:
-                cut = filelog.repair_tail(fd)
-            except OSError:
-                os.close(fd)
-                raise
-            if cut:
-                log.warning("torn last line removed", path=path, bytes=cut)
-            self._fds[(tenant_id, session)] = fd
-            self._mark(paths=(log_dir,))
-        return fd
+    def _log_fd(self, tenant_id: str, session: str) -> tuple[int, str]:
+        """The O_APPEND fd and path of a session's log, opened (and repaired) on first use."""
+        key = (tenant_id, session)
+        found = self._fds.get(key)
+        if found is not None:
+            self._fds.move_to_end(key)
+            return found
+        log_dir = self._tenant(tenant_id, "log")
+        os.makedirs(log_dir, exist_ok=True)
+        path = os.path.join(log_dir, f"{session}.log")
+        fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            cut = filelog.repair_tail(fd)
+        except OSError:
+            os.close(fd)
+            raise
+        if cut:
+            log.warning("torn last line removed", path=path, bytes=cut)
+        while len(self._fds) >= self.max_open:
+            os.close(self._fds.popitem(last=False)[1][0])
+        self._fds[key] = (fd, path)
+        self._mark(log_dir)
+        return fd, path
 
     async def append(
         self,
@@ -188,11 +193,11 @@ class FileStorage:
         # No await from here until the bytes are written: seqs and file order stay in step.
         first = self._next[tenant_id]
         data = filelog.format_lines(ts_ms, first, client_id, name, batch)
-        fd = self._log_fd(tenant_id, name)
+        fd, path = self._log_fd(tenant_id, name)
         filelog.write_all(fd, data)
         self._next[tenant_id] = first + len(batch)
         records = [Record(first + i, ts_ms, name, line, client_id) for i, line in enumerate(batch)]
-        await self._durable(fd)
+        await self._durable(path)
         return records
 
     # -- messages -----------------------------------------------------------------------
@@ -202,7 +207,7 @@ class FileStorage:
         os.makedirs(msg_dir, exist_ok=True)
         if not filelog.create_file(path, body):
             return False
-        await self._durable(paths=(path, msg_dir))
+        await self._durable(path, msg_dir)
         return True
 
     async def get_msg(self, tenant_id: str, name: str) -> bytes | None:
@@ -212,7 +217,8 @@ class FileStorage:
         try:
             with os.scandir(self._tenant(tenant_id, "msg")) as it:
                 return sorted(
-                    e.name for e in it
+                    e.name
+                    for e in it
                     if not e.name.startswith(".") and e.is_file(follow_symlinks=False)
                 )
         except (FileNotFoundError, NotADirectoryError):
@@ -226,16 +232,17 @@ class FileStorage:
         tmp = os.path.join(ddir, f".{name}.prompt.{secrets.token_hex(6)}.tmp")
         data = prompt.encode("utf-8")
         os.makedirs(ddir, exist_ok=True)
-        filelog.create_file(tmp, data)
+        if not filelog.create_file(tmp, data):
+            raise FileExistsError(tmp)
         try:
             if self._policy == "always":
-                await self._durable(paths=(tmp,))  # content on disk before the rename
+                await self._durable(tmp)  # content on disk before the rename
             os.replace(tmp, final)
         except BaseException:
             with suppress(OSError):
                 os.unlink(tmp)
             raise
-        await self._durable(paths=(final, ddir))
+        await self._durable(final, ddir)
 
     async def take_dispatch(self, tenant_id: str, session: str) -> str | None:
         ddir = self._tenant(tenant_id, "dispatch")
@@ -250,7 +257,7 @@ class FileStorage:
         finally:
             with suppress(OSError):
                 os.unlink(claim)
-        await self._durable(paths=(ddir,))
+        await self._durable(ddir)
         return None if data is None else data.decode("utf-8", "replace")
 
 

@@ -27,7 +27,7 @@ def ask(state: SwarmState, event: Event) -> None:
 
 def lint_ask(state: SwarmState, event: Event, now_ms: int) -> list[str]:
     if event.obj == event.session:
-        return [f"ask {event.obj}: you cannot ask yourself; the line was recorded but asks nothing."]
+        return [f"ask {event.obj}: you cannot ask yourself; recorded, but it asks nothing."]
     return []
 
 

@@ -187,9 +187,9 @@ class SwarmState:
         author.last_seq = event.seq
         author.channels.update(event.channels)
         spec = self.verbs.get(event.verb)
-        if spec is not None and spec.target and event.obj and event.obj != event.session:
-            if event.obj != ALL:
-                self.session(event.obj).channels.update(event.channels)
+        if (spec is not None and spec.target and event.obj
+                and event.obj not in (event.session, ALL)):
+            self.session(event.obj).channels.update(event.channels)
         self.events.append(event)
         if spec is not None:
             spec.apply(self, event)

@@ -24,16 +24,17 @@ TRIM_STEPS: tuple[tuple[str, tuple[int, ...]], ...] = (
     ("broadcasts", (2, 0)),
     ("peers", (20, 5, 0)),
     ("resources", (10, 0)),
-    ("sessions", (20, 5)),
+    ("graph", (20, 5, 0)),
+    ("sessions", (20, 5, 0)),
 )
 DEFAULT_CAPS = {
     "events": 15, "closed": 3, "artifacts": 15, "broadcasts": 5,
-    "peers": 200, "resources": 100, "sessions": 200,
+    "peers": 200, "resources": 100, "graph": 200, "sessions": 200,
 }
 LABELS = {
     "events": "older event(s)", "closed": "closed directive(s)", "artifacts": "artifact(s)",
     "broadcasts": "broadcast(s)", "peers": "peer(s)", "resources": "resource(s)",
-    "sessions": "session row(s)",
+    "graph": "dependency line(s)", "sessions": "session row(s)",
 }
 
 Section = tuple[str, Callable[[dict[str, int]], list[str]], str | None]
@@ -53,7 +54,8 @@ def _layout(state: SwarmState, me: str, now: int, lod_k: int) -> list[Section]:
     out.append(("PUBLISHED ARTIFACTS", lambda c: sec.artifacts(state, c["artifacts"]),
                 "artifacts"))
     if director:
-        out.append(("DEPENDENCY GRAPH", lambda c: sec.dependency_graph(state, now), None))
+        out.append(("DEPENDENCY GRAPH", lambda c: sec.dependency_graph(state, now, c["graph"]),
+                    "graph"))
         out.append(("CONFLICTS", lambda c: sec.conflicts(state), None))
     else:
         out.append(("YOUR BLOCKERS", lambda c: sec.blockers(state, me), None))
@@ -87,9 +89,10 @@ def render(state: SwarmState, me: str, now: int, budget: int, lod_k: int = 3) ->
     left_out: dict[str, int] = {}
     if total > budget:
         full_counts = {name: _count(blocks, layout, name) for name, _ in TRIM_STEPS}
+        note = ""
         for name, values in TRIM_STEPS:
             for value in values:
-                if total <= budget:
+                if total + len(note) <= budget:  # the note counts against the budget too
                     break
                 caps[name] = value
                 for i, (h, fn, dep) in enumerate(layout):
@@ -97,20 +100,26 @@ def render(state: SwarmState, me: str, now: int, budget: int, lod_k: int = 3) ->
                         blocks[i] = _block(h, fn(caps))
                 total = len(head) + sum(map(len, blocks))
                 left_out[name] = full_counts[name] - _count(blocks, layout, name)
-        note = ", ".join(f"{n} {LABELS[k]}" for k, n in left_out.items() if n > 0)
+                note = _trim_note(left_out, budget)
         if note:
-            blocks.append(f"_View trimmed to fit {budget} characters: left out {note}._\n\n")
+            blocks.append(note)
     return head + "".join(blocks)
+
+
+def _trim_note(left_out: dict[str, int], budget: int) -> str:
+    """The closing line that says what trimming left out ("" when nothing was)."""
+    what = ", ".join(f"{n} {LABELS[k]}" for k, n in left_out.items() if n > 0)
+    return f"_View trimmed to fit {budget} characters: left out {what}._\n\n" if what else ""
 
 
 def _count(blocks: list[str], layout: list[Section], cap: str) -> int:
     """Rough item count of the section depending on *cap* (list or table rows)."""
-    for block, (_, _, dep) in zip(blocks, layout):
+    for block, (_, _, dep) in zip(blocks, layout, strict=True):
         if dep == cap:
             return sum(
                 1 for line in block.splitlines()
-                if line.startswith(("- ", "| ")) and not line.startswith(("| session |",
-                                                                          "| resource |"))
+                if (line.startswith(("- ", "| ")) and not line.startswith(("| session |",
+                                                                          "| resource |")))
                 or (cap == "events" and line and not line.startswith(("```", "## ", "Nothing")))
             )
     return 0

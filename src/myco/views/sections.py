@@ -58,10 +58,12 @@ def sessions_table(state: SwarmState, now: int, cap: int) -> list[str]:
     workers = state.workers()
     if not workers:
         return ["No worker session yet."]
-    lines = [
-        "| session | status | last action | last-seen | blockers | dependents |",
-        "|---|---|---|---|---|---|",
-    ]
+    lines = []
+    if cap > 0:  # no header over an empty table
+        lines += [
+            "| session | status | last action | last-seen | blockers | dependents |",
+            "|---|---|---|---|---|---|",
+        ]
     for name in workers[:cap]:
         s = state.sessions[name]
         seen = clock.age_label(now - s.last_seen_ms) if s.last_seen_ms is not None else "—"
@@ -162,7 +164,7 @@ def resources(state: SwarmState, cap: int) -> list[str]:
     if not state.resources:
         return ["No resource registered."]
     names = sorted(state.resources)
-    lines = ["| resource | state | address |", "|---|---|---|"]
+    lines = ["| resource | state | address |", "|---|---|---|"] if cap > 0 else []
     for name in names[:cap]:
         r = state.resources[name]
         lines.append(f"| {cell(name)} | {r.state} | {cell(r.addr)} |")
@@ -219,7 +221,7 @@ def messages(state: SwarmState, me: str) -> list[str]:
     return lines or ["No pending message."]
 
 
-def dependency_graph(state: SwarmState, now: int) -> list[str]:
+def dependency_graph(state: SwarmState, now: int, cap: int) -> list[str]:
     lines = []
     for name in state.workers():
         for need in sorted(state.blockers_for(name)):
@@ -228,6 +230,9 @@ def dependency_graph(state: SwarmState, now: int) -> list[str]:
             lines.append(f"- {name} --waits-for--> {view_text(need)} (from {who})")
     for q in state.live_questions(now, QUESTION_TTL_MS):
         lines.append(f"- {q.asker} --asks--> {q.target} ({view_text(q.summary()[:40])})")
+    cap = max(cap, 0)
+    if len(lines) > cap:
+        lines = [*lines[:cap], f"_… {len(lines) - cap} more dependency line(s) not shown._"]
     return lines or ["No pending dependency."]
 
 

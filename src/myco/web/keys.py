@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
 from aiohttp import web
 
-if TYPE_CHECKING:
-    from myco.auth.actor import Actor
-    from myco.daemon import Daemon
+from myco.auth.actor import Actor
+from myco.daemon import Daemon
 
-DAEMON: Final = web.AppKey("daemon", "Daemon")
+DAEMON: Final = web.AppKey("daemon", Daemon)
 PUBLIC_ROUTES: Final = web.AppKey("public_routes", set[str])
-ACTOR: Final = web.RequestKey("actor", "Actor")
+ACTOR: Final = web.RequestKey("actor", Actor)
 SESSION: Final = web.RequestKey("session", str)
 
 

@@ -53,6 +53,15 @@ async def access_log_middleware(request: web.Request, handler: Handler) -> web.S
         response = await handler(request)
         status = response.status
         return response
+    except APIError as exc:
+        status = exc.status
+        raise
+    except AuthError as exc:
+        status = exc.status
+        raise
+    except web.HTTPException as exc:
+        status = exc.status
+        raise
     finally:
         if request.app[DAEMON].config.access_log:
             actor = request.get(ACTOR)

@@ -72,7 +72,12 @@ def openapi_document() -> dict[str, Any]:
                 "responses": {"200": {"description": "view", "content": {
                     **_MD, "application/json": {"schema": {"type": "object"}}}},
                     **_errors(*_AUTH)}}},
-            "/events": {"post": {
+            "/events": {"get": {
+                "summary": "Stored events after a sequence number, oldest first",
+                "parameters": [{"name": "after", "in": "query", "schema": {"type": "integer"}},
+                               {"name": "limit", "in": "query", "schema": {"type": "integer"}}],
+                "responses": {"200": _json({"type": "object"}, "events"), **_errors(*_AUTH)}},
+                "post": {
                 "summary": "Post event lines of one session",
                 "requestBody": {"required": True, "content": {"application/json": {
                     "schema": {"$ref": "#/components/schemas/EventsIn"}}}},

@@ -17,6 +17,7 @@ from myco.web.openapi import openapi_document
 
 EVENTS_MAX_BYTES = 2 * 1024 * 1024
 DISPATCH_MAX_BYTES = 256 * 1024
+EVENTS_PAGE_MAX = 100_000
 _CLIENT_ID_RE = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 
 routes = web.RouteTableDef()
@@ -110,6 +111,22 @@ async def post_events(request: web.Request) -> web.Response:
     if result.msgs:
         body["msgs"] = result.msgs
     return web.json_response(body)
+
+
+@routes.get("/events", name="events_list")
+async def list_events(request: web.Request) -> web.Response:
+    """Stored events after sequence ``after`` (default 0), oldest first, at most ``limit``."""
+    try:
+        after = int(request.query.get("after", "0"))
+        limit = int(request.query.get("limit", "1000"))
+    except ValueError:
+        raise APIError(400, "after and limit must be integers") from None
+    if not 1 <= limit <= EVENTS_PAGE_MAX:
+        raise APIError(400, f"limit must be between 1 and {EVENTS_PAGE_MAX}")
+    tenant = tenant_of(request)
+    viewer = actor_of(request).session
+    events = await tenant.history(after, limit, viewer)
+    return web.json_response({"events": events, "last_seq": tenant.state.last_seq})
 
 
 def _msg_file(request: web.Request) -> str:
