@@ -171,11 +171,21 @@ def test_verb_is_case_normalised() -> None:
     assert parse_line("DONE x").verb == "done"  # type: ignore[union-attr]
 
 
-def test_kvs_in_object_position_are_not_kvs() -> None:
-    p = parse_line("done ref:x")
+def test_a_known_key_in_object_position_is_a_kv() -> None:
+    """Deliberate difference from the reference: `private re:task-b` retires task-b.
+
+    The reference took `re:task-b` as the object, so the documented idiom did nothing.
+    """
+    p = parse_line("private re:task-b")
     assert p is not None
-    assert p.obj == "ref:x"
-    assert dict(p.kvs) == {}
+    assert p.obj == ""
+    assert dict(p.kvs) == {"re": "task-b"}
+    q = parse_line("up http://host:80/x")  # an unknown key stays the object
+    assert q is not None
+    assert q.obj == "http://host:80/x"
+    r = parse_line("reply re:x y")  # a session verb's object is always the session
+    assert r is not None
+    assert r.obj == "RE:X"
 
 
 # -- line_problem ----------------------------------------------------------------------

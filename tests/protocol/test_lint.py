@@ -159,9 +159,7 @@ def test_lint_sees_earlier_lines_of_the_same_batch(swarm: Swarm) -> None:
     assert swarm.post("back", "reply front a", "done api") == []
     swarm.post("front", "ask back q2")
     # the warning is computed before the line is applied: done comes first here
-    assert swarm.post("back", "done api", "reply front a") == [
-        lint_d("done", ["FRONT→you: q2"])
-    ]
+    assert swarm.post("back", "done api", "reply front a") == [lint_d("done", ["FRONT→you: q2"])]
 
 
 def test_other_verbs_do_not_draw_d(swarm: Swarm) -> None:
@@ -193,8 +191,7 @@ def test_e1_silent_on_match(swarm: Swarm) -> None:
     swarm.post("director", "direct all task-b now")
     assert swarm.post("back", "done x re:task-b") == []
     assert swarm.post("back", "done x re:task-b") == [
-        "done re:task-b: matches no open directive for you (open: none). "
-        "The directive stays open."
+        "done re:task-b: matches no open directive for you (open: none). The directive stays open."
     ]
 
 
@@ -241,8 +238,7 @@ def test_c_comes_last(swarm: Swarm) -> None:
     swarm.post("front", "ask back q")
     assert swarm.post("back", "done x re:none spec:msg/NEW.md") == [
         lint_d("done", ["FRONT→you: q"]),
-        "done re:none: matches no open directive for you (open: none). "
-        "The directive stays open.",
+        "done re:none: matches no open directive for you (open: none). The directive stays open.",
         lint_c("msg/NEW.md", "NEW.md"),
     ]
 

@@ -26,9 +26,7 @@ def test_bug05_same_batch_asks_are_independent_questions(swarm: Swarm) -> None:
     """14.2 #5 / 2.2: two asks in one POST shared ``(asker, target, ts)``."""
     swarm.add_msg("AUTH-001.md")
     swarm.add_msg("AUTH-002.md")
-    swarm.post(
-        "auth", "ask cart q-one spec:msg/AUTH-001.md", "ask cart q-two spec:msg/AUTH-002.md"
-    )
+    swarm.post("auth", "ask cart q-one spec:msg/AUTH-001.md", "ask cart q-two spec:msg/AUTH-002.md")
     swarm.post("cart", "reply auth answer-one re:msg/AUTH-001.md")
     pending = swarm.section("cart", "PENDING QUESTIONS")
     assert "q-one" not in pending

@@ -6,6 +6,8 @@ Where the reference has a [QUIRK] or [BUG], these tests pin our documented choic
 
 from __future__ import annotations
 
+import pytest
+
 from myco import clock
 from myco.testing import Swarm
 
@@ -92,7 +94,7 @@ def test_ask_reply_say_private_activate_unknown_only(swarm: Swarm) -> None:
         ("ask", "ask back q", "ask BACK"),
         ("reply", "reply back a", "reply BACK"),
         ("say", "say hello world", "say hello"),
-        ("private", "private thinking hard", "private thinking"),
+        ("private", "private thinking hard", "private"),
     ]:
         sw = Swarm()
         sw.post("front", line)
@@ -102,9 +104,11 @@ def test_ask_reply_say_private_activate_unknown_only(swarm: Swarm) -> None:
         assert status_line(sw, "front") == f"Status: **idle** — {action}", verb
 
 
-def test_private_aliases_use_canonical_action(swarm: Swarm) -> None:
-    swarm.post("front", "log thoughts")
-    assert status_line(swarm, "front") == "Status: **active** — private thoughts"
+def test_private_action_is_canonical_and_keeps_the_note_out(swarm: Swarm) -> None:
+    # The action is shown to others (DIRECTOR table, /status): it must not leak the note.
+    swarm.post("front", "log secret-thoughts")
+    assert status_line(swarm, "front") == "Status: **active** — private"
+    assert "secret-thoughts" not in swarm.section("director", "SESSIONS")
     swarm.post("front", "note")
     assert status_line(swarm, "front") == "Status: **active** — private"
 
@@ -198,7 +202,8 @@ def test_dependents_exact_match_only(swarm: Swarm) -> None:
     swarm.post("front", "need BACK.auth-api")
     swarm.post("cart", "need auth-api")
     swarm.post("ops", "need auth-api-8080")  # met by nothing here; never a dependent
-    assert swarm.section("back", "YOUR DEPENDENTS") == "Nobody waiting on you."
+    # FRONT already waits on BACK by name; CART only once BACK has published auth-api
+    assert swarm.section("back", "YOUR DEPENDENTS") == "- FRONT"
     swarm.post("back", "done auth-api")
     assert swarm.section("back", "YOUR DEPENDENTS") == "- CART\n- FRONT"
 
@@ -290,14 +295,12 @@ def test_reply_ack_by_target_closes_the_question(swarm: Swarm) -> None:
     assert "q2" in pending  # the reply was to CART: no pairing with FRONT
 
 
-def test_private_ack_by_target_closes_the_question(swarm: Swarm) -> None:
+@pytest.mark.parametrize("alias", ["private", "log", "note"])
+def test_private_ack_by_target_closes_the_question(swarm: Swarm, alias: str) -> None:
     swarm.post("front", "ask back q1 spec:msg/F.md")
-    for alias in ("private", "log", "note"):
-        sw = Swarm()
-        sw.post("front", "ask back q1 spec:msg/F.md")
-        sw.post("back", f"{alias} read it ack:msg/F.md")
-        assert sw.section("back", "PENDING QUESTIONS") == "None.", alias
-        assert sw.section("front", "PENDING QUESTIONS") == "None.", alias
+    swarm.post("back", f"{alias} read it ack:msg/F.md")
+    assert swarm.section("back", "PENDING QUESTIONS") == "None."
+    assert swarm.section("front", "PENDING QUESTIONS") == "None."
 
 
 def test_ack_verb_closes_the_question_and_is_never_listed(swarm: Swarm) -> None:
@@ -352,7 +355,9 @@ def test_done_re_closes_directive_for_the_target(swarm: Swarm) -> None:
     swarm.post("director", "direct back prioritise-refresh, before logout")
     t = ts_now(swarm)
     swarm.post("back", "done auth re:prioritise-refresh")
-    assert swarm.section("back", "DIRECTIVES") == f"No open directive.\n- ✓ [{t}] prioritise-refresh"
+    assert (
+        swarm.section("back", "DIRECTIVES") == f"No open directive.\n- ✓ [{t}] prioritise-refresh"
+    )
 
 
 def test_done_re_closes_ALL_directive_only_for_the_closer(swarm: Swarm) -> None:
@@ -485,7 +490,10 @@ def test_artifact_row(swarm: Swarm) -> None:
 
 def test_artifact_missing_fields_show_dash(swarm: Swarm) -> None:
     swarm.post("back", "done lib")
-    assert swarm.section("front", "PUBLISHED ARTIFACTS") == f"{ART_HEAD}\n| BACK | lib | — | — | — | — |"
+    assert (
+        swarm.section("front", "PUBLISHED ARTIFACTS")
+        == f"{ART_HEAD}\n| BACK | lib | — | — | — | — |"
+    )
 
 
 def test_artifacts_dedupe_by_session_and_object_keeping_last(swarm: Swarm) -> None:
@@ -586,8 +594,8 @@ def test_no_resource_text(swarm: Swarm) -> None:
 
 def msg_line(sender: str, name: str) -> str:
     return (
-        f"- From **{sender}**: `msg/{name}` — read with `curl -H \"Authorization: Bearer "
-        f"$MYCO_TOKEN\" \"$MYCO_URL/msg/{name}?session=$MYCO_SESSION\"` (automatic ack)"
+        f'- From **{sender}**: `msg/{name}` — read with `curl -H "Authorization: Bearer '
+        f'$MYCO_TOKEN" "$MYCO_URL/msg/{name}?session=$MYCO_SESSION"` (automatic ack)'
     )
 
 
@@ -612,7 +620,9 @@ def test_pending_messages_sorted_and_acked(swarm: Swarm) -> None:
     swarm.post("cart", "ask back q2 spec:msg/A.md")
     swarm.post("front", "reply back r spec:msg/M.md")
     assert swarm.section("back", "PENDING MESSAGES").splitlines() == [
-        msg_line("CART", "A.md"), msg_line("FRONT", "M.md"), msg_line("FRONT", "Z.md"),
+        msg_line("CART", "A.md"),
+        msg_line("FRONT", "M.md"),
+        msg_line("FRONT", "Z.md"),
     ]
     swarm.post("back", "private read ack:msg/A.md")
     swarm.post("back", "ack msg/Z.md")
@@ -660,3 +670,11 @@ def test_reply_read_indicator_follows_the_last_reply(swarm: Swarm) -> None:
     swarm.post("back", "reply front again spec:msg/R2.md")
     assert swarm.section("back", "PEERS").endswith("(reply pending)")
     assert "(reply" not in swarm.section("front", "PEERS")  # only the replier sees it
+
+
+def test_reply_to_author_closes_ALL_directive_for_the_replier_only(swarm: Swarm) -> None:
+    swarm.post("director", "direct all freeze merges")
+    swarm.post("back", "reply director frozen re:freeze")
+    assert swarm.section("back", "DIRECTIVES").startswith("No open directive.\n- ✓")
+    assert swarm.section("front", "DIRECTIVES").endswith("freeze merges")
+    assert "(closed by BACK)" in swarm.section("director", "DIRECTIVES")

@@ -106,7 +106,9 @@ def test_events_from_all_sessions_are_merged_chronologically(swarm: Swarm) -> No
     swarm.post("front", "start c")
     body = events(swarm, "cart").splitlines()[1:-1]
     assert [ln.split()[1:] for ln in body] == [
-        ["FRONT", "start", "a"], ["BACK", "start", "b"], ["FRONT", "start", "c"],
+        ["FRONT", "start", "a"],
+        ["BACK", "start", "b"],
+        ["FRONT", "start", "c"],
     ]
 
 
@@ -199,8 +201,9 @@ def test_swarm_counter_filtered_by_channel_for_third_parties(swarm: Swarm) -> No
 
 
 def test_unfiltered_sections_ignore_channels(swarm: Swarm) -> None:
-    swarm.post("ops", "direct all freeze channel:ops", "done artefact channel:ops",
-               "up db channel:ops")
+    swarm.post(
+        "ops", "direct all freeze channel:ops", "done artefact channel:ops", "up db channel:ops"
+    )
     assert "freeze" in swarm.section("front", "DIRECTIVES")
     assert "| OPS | artefact |" in swarm.section("front", "PUBLISHED ARTIFACTS")
     assert "| db | UP |" in swarm.section("front", "SHARED RESOURCES")

@@ -12,7 +12,10 @@ from myco.registry import VerbRegistry, VerbSpec
 
 
 def _pending_summary(state: SwarmState, event: Event, now_ms: int) -> list[str]:
-    pending = state.pending_for(event.session, now_ms)
+    ref = event.kvs.get("re", "")
+    # a request this very event answers (``done x re:x`` closing a review) is not pending
+    pending = [q for q in state.pending_for(event.session, now_ms)
+               if not (ref and ref in (q.subject, q.spec))]
     if not pending:
         return []
     parts = []
@@ -62,14 +65,15 @@ def lint_done(state: SwarmState, event: Event, now_ms: int) -> list[str]:
     me = event.session
     open_ds = [d for d in state.directives_for(me) if not d.closed_for(me)]
     ref = event.kvs.get("re", "")
-    if ref:
+    answers = ref and any(ref in (q.subject, q.spec) for q in state.pending_for(me, now_ms))
+    if ref and not answers:
         if not any(d.matches(ref) for d in open_ds):
             names = ", ".join(d.obj or d.spec for d in open_ds) or "none"
             out.append(
                 f"done re:{ref}: matches no open directive for you (open: {names}). "
                 "The directive stays open."
             )
-    else:
+    elif not ref:
         mine = [d for d in open_ds if d.target == me]
         if mine:
             objs = ", ".join(d.obj or d.spec for d in mine[:3])
@@ -113,7 +117,7 @@ def down(state: SwarmState, event: Event) -> None:
 def private(state: SwarmState, event: Event) -> None:
     s = state.session(event.session)
     s.activate()
-    s.action = f"private {event.obj}".rstrip()
+    s.action = "private"  # the action is public (DIRECTOR table, /status): keep the note out
     ack = event.kvs.get("ack", "")
     if ack:
         state.ack(ack, event.session)

@@ -31,13 +31,18 @@ def lint_ask(state: SwarmState, event: Event, now_ms: int) -> list[str]:
     return []
 
 
-def _resolve_by_spec(state: SwarmState, spec: str, by: str, asker: str | None) -> bool:
-    """Resolve the oldest open question carrying *spec*, preferring one asked of *by*."""
+def _resolve_by_spec(state: SwarmState, spec: str, by: str, asker: str | None,
+                     *, anyone: bool = False) -> bool:
+    """Resolve the oldest open question carrying *spec* that was asked of *by*.
+
+    Only the DIRECTOR's ``direct ... re:`` (*anyone*) may close a question asked of someone
+    else: a third party's reply never closes another session's question.
+    """
     candidates = [q for q in state.questions.values() if q.spec == spec]
     for pick in (
         [q for q in candidates if q.target == by and (asker is None or q.asker == asker)],
         [q for q in candidates if q.target == by],
-        candidates,
+        candidates if anyone else [],
     ):
         if pick:
             state.resolve_question(pick[0], by)
@@ -76,6 +81,10 @@ def lint_reply(state: SwarmState, event: Event, now_ms: int) -> list[str]:
         return ["reply needs a target session: `reply <SESSION> <answer>`."]
     if any(q.asker == peer for q in state.pending_for(me, now_ms)):
         return []
+    ref = event.kvs.get("re", "")
+    if ref and any(d.author == peer and not d.closed_for(me) and d.matches(ref)
+                   for d in state.directives_for(me)):
+        return []  # answering a directive from peer is what reply re: is for
     return [
         f"reply {peer}: no pending ask from {peer} to {me}. To start a new question use "
         f"`ask {peer}`; `reply` is for answering an existing ask and won't appear in "
@@ -104,7 +113,7 @@ def direct(state: SwarmState, event: Event) -> None:
         directive_object(event.text), kv.get("spec", ""),
     ))
     if kv.get("re"):
-        _resolve_by_spec(state, kv["re"], event.session, None)
+        _resolve_by_spec(state, kv["re"], event.session, None, anyone=True)
 
 
 def lint_direct(state: SwarmState, event: Event, now_ms: int) -> list[str]:

@@ -96,6 +96,10 @@ def parse_line(
     detail = parts[2].strip() if len(parts) > 2 else ""
     if verb in session_verbs:
         obj = obj.upper()
+    elif obj and ":" in obj:
+        m = _KV_RE.fullmatch(obj)
+        if m is not None and m.group(1) in keys:  # `private re:x`: a key, not an object
+            obj, detail = "", f"{obj} {detail}".rstrip()
     kvs, text = parse_kvs(detail, keys)
     return ParsedLine(verb, obj, detail, text, kvs, channels_of(kvs))
 

@@ -227,13 +227,18 @@ class SwarmState:
         return [n for n in s.needs if not self.satisfied(n)]
 
     def dependents_of(self, name: str) -> list[str]:
+        """Sessions that need what *name* published, or wait on ``NAME.<something>``."""
         s = self.sessions.get(name)
-        if s is None or not s.provides:
+        if s is None:
             return []
+        prefix = name + "."
         return sorted(
             other.name
             for other in self.sessions.values()
-            if other.name != name and not s.provides.isdisjoint(other.needs)
+            if other.name != name and other.needs and (
+                not s.provides.isdisjoint(other.needs)
+                or any(n.startswith(prefix) and not self.satisfied(n) for n in other.needs)
+            )
         )
 
     # -- questions --------------------------------------------------------------------
