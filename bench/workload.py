@@ -97,7 +97,8 @@ class Workload:
         me = w.name
         if w.inbox and rng.random() < 0.7:
             asker, spec = w.inbox.pop(0)
-            yield me, f"reply {asker} re:{spec} ack:{spec} done, see commit {rng.getrandbits(28):07x}", ""
+            commit = f"{rng.getrandbits(28):07x}"
+            yield me, f"reply {asker} re:{spec} ack:{spec} done, see commit {commit}", ""
             return
         if not w.task:
             w.n += 1

@@ -24,7 +24,7 @@ async def test_each_request_logs_one_line(aiohttp_client: Any, tmp_path: Path,
         resp = await client.post("/events", json={"session": "alice", "events": ["start x"]},
                                  headers=AUTH)
         assert resp.status == 200
-        bad = await client.get("/view/..", headers=AUTH)
+        bad = await client.get("/view/.hidden", headers=AUTH)
         assert bad.status in (400, 404)
     lines = [entry for entry in logs if entry["event"] == "request"]
     assert len(lines) == 2

@@ -381,7 +381,9 @@ class TestThroughHttp:
     async def test_custom_transport_routes_are_served(self, client: Client) -> None:
         resp = await client.get("/-/ping")
         assert resp.status == 200
-        assert await resp.json() == {"pong": True, "transports": ["http", "ping"]}
+        body = await resp.json()
+        assert body["pong"] is True
+        assert {"http", "ping"} <= set(body["transports"])
         assert (await client.get("/ping/whoami")).status == 401
         resp = await client.get("/ping/whoami", headers=AUTH)
         assert resp.status == 200

@@ -63,3 +63,42 @@ async def test_restart_replays_to_the_same_state(tmp_path: Path) -> None:
         "use-jwt everywhere", "task-a", "task-b",  # open first, then closed (✓) ones
     ]
     assert [d.startswith("- ✓") for d in directives] == [False, True, True]
+
+
+async def test_snapshot_restart_replays_only_the_tail_and_matches(tmp_path: Path) -> None:
+    first = await build(tmp_path)
+    tenant = await first.tenants.create(TENANT)
+    for session, lines in SCRIPT:
+        await tenant.ingest(session, lines)
+    await first.stop()  # a clean stop writes the snapshot
+    assert (tmp_path / "tenants" / TENANT / "snapshot.bin").exists()
+
+    second = await build(tmp_path)
+    t2 = second.tenants.get(TENANT)
+    assert t2 is not None and t2.snapshot_seq == t2.state.last_seq
+    await t2.ingest("LATE", ["start after-snapshot"], client_id="late-1")
+    now = t2.state.events[-1].ts_ms + 1_000
+    expected = snapshot(second, now)
+    await second.storage.close()  # as if it crashed: no new snapshot
+
+    third = await build(tmp_path)  # stale snapshot + a newer tail
+    t3 = third.tenants.get(TENANT)
+    assert t3 is not None
+    assert snapshot(third, now) == expected
+    again = await t3.ingest("LATE", ["start after-snapshot"], client_id="late-1")
+    assert again.duplicate  # client ids survive through the snapshot too
+    await third.stop()
+
+
+async def test_snapshot_of_another_plugin_set_is_ignored(tmp_path: Path) -> None:
+    first = await build(tmp_path)
+    tenant = await first.tenants.create(TENANT)
+    await tenant.ingest("ALICE", ["start x"])
+    await first.stop()
+    path = tmp_path / "tenants" / TENANT / "snapshot.bin"
+    path.write_bytes(path.read_bytes()[:8] + b"not a pickle")
+    second = await build(tmp_path)
+    t2 = second.tenants.get(TENANT)
+    assert t2 is not None and t2.snapshot_seq == 0  # unusable: full replay instead
+    assert t2.state.sessions["ALICE"].action == "start x"
+    await second.stop()

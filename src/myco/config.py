@@ -55,6 +55,9 @@ class Config:
     access_log: bool = True
     #: tenants one client address may create per hour (open mode)
     new_tenants_per_hour: int = 10
+    #: acting as a session needs that session's token (``myco token session``), and only
+    #: DIRECTOR may post ``direct``; the tenant token keeps its tenant-wide reads
+    require_session_tokens: bool = False
 
     @classmethod
     def from_env(cls, **overrides: object) -> Config:

@@ -11,6 +11,7 @@ from myco.config import Config
 from myco.plugins import Hooks, make_plugin_manager
 from myco.registry import RendererRegistry, TransportRegistry, VerbRegistry
 from myco.storage.contract import Storage
+from myco.storage.tailer import Tailer
 from myco.tenants import TenantManager
 
 log = structlog.get_logger("myco.daemon")
@@ -39,6 +40,8 @@ class Daemon:
         self.tenants = TenantManager(self)
         #: per-plugin runtime state, keyed by plugin name
         self.extras: dict[str, Any] = {}
+        #: follows a store shared with other replicas (None when the store cannot)
+        self.tailer: Tailer | None = None
 
     async def start(self) -> None:
         await self.storage.open()
@@ -46,9 +49,17 @@ class Daemon:
         log.info("tenants loaded", tenants=len(self.tenants), events=replayed,
                  storage=self.storage.name)
         await self.hooks.startup(self)
+        self.tailer = Tailer.start_for(self)
 
     async def stop(self) -> None:
         try:
             await self.hooks.shutdown(self)
         finally:
+            if self.tailer is not None:
+                await self.tailer.stop()
+            try:
+                for tenant in self.tenants:
+                    await tenant.save_snapshot()
+            except Exception as exc:  # a snapshot is an optimisation: never block a stop
+                log.warning("snapshot failed", error=str(exc))
             await self.storage.close()

@@ -41,8 +41,11 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "myco.default_plugins.render_markdown",
     "myco.default_plugins.render_json",
     "myco.default_plugins.storage_file",
+    "myco.default_plugins.storage_redis",
     "myco.default_plugins.auth_token",
     "myco.default_plugins.transport_http",
+    "myco.default_plugins.dashboard",
+    "myco.default_plugins.adapter_claude_code",
 )
 
 

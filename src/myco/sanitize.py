@@ -12,10 +12,11 @@ import re
 # Views: any tag-like "<" (element, closing tag, comment, processing instruction).
 _TAG_RE = re.compile(r"<(?=[A-Za-z/!?])")
 _FENCE_RE = re.compile(r"`{3,}|~{3,}")
-# Messages: the reference's rules (harness tags), plus a few more of the same family.
+# Messages: the reference's rules (harness tags), plus a few more of the same family, and
+# myco's own view marker (``<!-- myco protocol v1 -->``), which a message must not fake.
 _MSG_TAG_RE = re.compile(
     r"<(?=/?(?:system-reminder|command-\w|tool_call|function_calls|function_results"
-    r"|antml:|system\b|human\b|assistant\b|myco\b))",
+    r"|antml:|system\b|human\b|assistant\b|myco\b|!--\s*myco))",
     re.IGNORECASE,
 )
 

@@ -8,19 +8,22 @@ the store, then lints and applies each event in sequence order.
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from attrs import define, field
 
-from myco import clock
+from myco import clock, snapshots
 from myco.names import ALL, InvalidName, is_msg_name, session_name
 from myco.protocol.engine import apply_batch, to_event
 from myco.protocol.events import Event, Record
 from myco.protocol.grammar import GLOBAL, first_word, line_problem, parse_line
 from myco.protocol.state import SwarmState
 from myco.protocol.visibility import visible
+from myco.storage.contract import Snapshots
+from myco.storage.tailer import catch_up
 
 if TYPE_CHECKING:
     from myco.daemon import Daemon
@@ -51,6 +54,14 @@ class IngestResult:
     duplicate: bool = False
 
 
+def _replays_after(storage: object) -> bool:
+    """Whether the store's ``replay`` can start after a sequence number."""
+    import inspect
+
+    replay = getattr(storage, "replay", None)
+    return replay is not None and "after_seq" in inspect.signature(replay).parameters
+
+
 class Tenant:
     """One swarm: its state, its store and the people watching it."""
 
@@ -60,6 +71,8 @@ class Tenant:
         self.verbs = daemon.verbs
         self.state = SwarmState(self.verbs)
         self.lock = asyncio.Lock()
+        #: the last sequence number included in the stored snapshot (0: none)
+        self.snapshot_seq = 0
         self.client_ids: OrderedDict[tuple[str, str], IngestResult] = OrderedDict()
         #: queues of live watchers (dashboard, SSE); each gets every new event
         self.watchers: set[asyncio.Queue[Event]] = set()
@@ -68,15 +81,34 @@ class Tenant:
     async def load(self) -> int:
         """Rebuild the state from the store; returns the number of events applied."""
         storage = self.daemon.storage
+        after = 0
+        if isinstance(storage, Snapshots) and _replays_after(storage):
+            found = await storage.load_snapshot(self.id)
+            if found is not None and snapshots.restore(self, found[1]):
+                after = self.snapshot_seq = found[0]
         meta = await storage.read_meta(self.id)
         sessions = meta.get("sessions") if isinstance(meta, Mapping) else None
         if isinstance(sessions, Mapping):
             self.state.session_dirs = {str(k).upper(): str(v) for k, v in sessions.items()}
         self.state.msg_names = set(await storage.list_msgs(self.id))
         applied = 0
-        async for chunk in storage.replay(self.id):
+        chunks = storage.replay(self.id, after_seq=after) if after else storage.replay(self.id)
+        async for chunk in chunks:
             applied += self.apply_records(chunk)
         return applied
+
+    async def save_snapshot(self) -> bool:
+        """Store a snapshot of the state if the store keeps them and anything changed."""
+        storage = self.daemon.storage
+        seq = self.state.last_seq
+        if not isinstance(storage, Snapshots) or seq <= self.snapshot_seq:
+            return False
+        data = snapshots.dump(self)
+        if data is None:
+            return False
+        await storage.save_snapshot(self.id, seq, data)
+        self.snapshot_seq = seq
+        return True
 
     def apply_records(self, records: Iterable[Record]) -> int:
         """Apply stored records (replay, or records another replica appended)."""
@@ -159,6 +191,8 @@ class Tenant:
                 return result
             ts = clock.now_ms()
             records = await self.daemon.storage.append(self.id, session, kept, ts, client_id)
+            if records and records[0].seq > self.state.last_seq + 1:
+                await catch_up(self, records[0].seq)  # another replica appended meanwhile
             result.events, result.warnings = apply_batch(self.state, records, ts)
             if client_id:
                 self._remember(session, client_id, result)
@@ -283,10 +317,17 @@ class TenantManager:
     async def load_all(self) -> int:
         """Load every tenant the store knows; returns the number of events replayed."""
         total = 0
-        for tid in sorted(await self.daemon.storage.list_tenants()):
-            tenant = Tenant(tid, self.daemon)
-            total += await tenant.load()
-            self._tenants[tid] = tenant
+        # Replay creates millions of long-lived objects and no cycles: the cyclic GC would
+        # only rescan them. Freezing afterwards keeps them out of later collections too.
+        gc.disable()
+        try:
+            for tid in sorted(await self.daemon.storage.list_tenants()):
+                tenant = Tenant(tid, self.daemon)
+                total += await tenant.load()
+                self._tenants[tid] = tenant
+        finally:
+            gc.enable()
+            gc.freeze()
         return total
 
     async def create(self, tenant_id: str) -> Tenant:

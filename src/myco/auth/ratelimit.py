@@ -15,11 +15,13 @@ timestamps, idle addresses are dropped, and at most ``max_addresses`` are tracke
 
 from __future__ import annotations
 
+import inspect
 import ipaddress
 import math
 import time
 from collections import OrderedDict, deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from typing import Protocol
 
 from attrs import define, field
 
@@ -48,6 +50,30 @@ def client_key(remote: str | None) -> str:
             return str(addr.ipv4_mapped)
         return str(ipaddress.IPv6Network((addr, 64), strict=False))
     return str(addr)
+
+
+Answer = int | None | Awaitable[int | None]
+
+
+class Limiter(Protocol):
+    """What the auth plugin asks of a limiter (the store of the budgets is pluggable).
+
+    :class:`RateLimiter` keeps them in this process and answers at once; a shared one
+    (``RedisStorage.rate_limiter()``, so limits hold across replicas) answers awaitably.
+    """
+
+    def banned_for(self, remote: str | None) -> Answer: ...
+
+    def record_failure(self, remote: str | None) -> Answer: ...
+
+    def try_create(self, remote: str | None) -> Answer: ...
+
+
+async def answer(value: Answer) -> int | None:
+    """The limiter's answer, awaited when it is awaitable."""
+    if inspect.isawaitable(value):
+        return await value
+    return value
 
 
 def _retry(seconds: float) -> int:

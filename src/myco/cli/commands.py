@@ -89,6 +89,44 @@ def cmd_token(args: argparse.Namespace) -> int:
 
         data_dir = Path(args.data_dir) if args.data_dir else default_data_dir()
         tenant = TokenStore(data_dir / "tokens").add(args.token, args.label)
+        from myco.auth.session_tokens import SESSION_KEYS_FILE, SessionKeyStore
+
+        # so its session tokens work even before the tenant token's first request
+        SessionKeyStore(data_dir / SESSION_KEYS_FILE).register(args.token, tenant)
         print(f"token registered for tenant {tenant[:8]}… in {data_dir / 'tokens'}")
         return 0
-    raise CommandError("usage: myco token new | myco token add TOKEN")
+    if args.token_command == "session":
+        from myco.auth.session_tokens import session_token
+        from myco.names import InvalidName
+
+        try:
+            print(session_token(args.token, args.session))
+        except InvalidName as exc:
+            raise CommandError(str(exc)) from None
+        return 0
+    raise CommandError(
+        "usage: myco token new | myco token add TOKEN | myco token session TOKEN SESSION")
+
+
+def cmd_hook(args: argparse.Namespace) -> int:
+    from myco.hooks.main import main
+
+    return main([args.agent, args.event])
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from myco.launcher import run
+
+    return run(args)
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from myco.worker import run
+
+    return run(args)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from myco.demo import run
+
+    return run(args)

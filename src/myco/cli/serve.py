@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import signal
 import sys
 from pathlib import Path
@@ -15,11 +16,14 @@ def serve(args: argparse.Namespace) -> int:
     from myco.config import Config
     from myco.daemon import ConfigError, Daemon
     from myco.logs import configure_logging
+    from myco.storage.contract import StorageUnavailable
 
     config = Config.from_env(
         host=args.host, port=args.port, data_dir=args.data_dir, fsync=args.fsync,
         storage=args.storage, tenants=args.tenants, log_format=args.log_format,
         access_log=not args.quiet,
+        redis_url=getattr(args, "redis_url", None) or os.environ.get("MYCO_REDIS_URL"),
+        require_session_tokens=getattr(args, "require_session_tokens", False) or None,
     )
     configure_logging(config.log_format)
     try:
@@ -33,6 +37,8 @@ def serve(args: argparse.Namespace) -> int:
     except OSError as exc:
         where = f"{config.host}:{config.port}"
         raise CommandError(f"cannot listen on {where}: {exc.strerror}") from None
+    except StorageUnavailable as exc:
+        raise CommandError(f"storage unavailable at start-up: {exc}") from None
     return 0
 
 

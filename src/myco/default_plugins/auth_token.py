@@ -5,6 +5,10 @@ creates a tenant; in ``closed`` mode only tokens registered with ``myco token ad
 (see :class:`~myco.auth.tokens.TokenStore`) may. Per-address limits
 (:class:`~myco.auth.ratelimit.RateLimiter`) slow down guessing and tenant spam without
 ever refusing the token of a tenant that already exists.
+
+A session token (``myco_s_<SESSION>_...``, see :mod:`myco.auth.session_tokens`) selects its
+tenant too, but binds the actor to one session; the daemon verifies it with the tenant's
+session key, which it stores the first time it sees the tenant token.
 """
 
 from __future__ import annotations
@@ -15,7 +19,13 @@ import structlog
 from attrs import define, field
 
 from myco.auth.actor import Actor, AuthError
-from myco.auth.ratelimit import DEFAULT_MAX_CREATIONS, RateLimiter
+from myco.auth.ratelimit import DEFAULT_MAX_CREATIONS, Limiter, RateLimiter, answer
+from myco.auth.session_tokens import (
+    SESSION_KEYS_FILE,
+    SessionClaim,
+    SessionKeyStore,
+    parse_session_token,
+)
 from myco.auth.tokens import TOKENS_FILE, TokenStore, strength_problem, tenant_id
 from myco.hookspecs import hookimpl
 
@@ -34,8 +44,10 @@ log = structlog.get_logger(PLUGIN_NAME)
 class AuthState:
     """This plugin's runtime state, kept in ``daemon.extras[PLUGIN_NAME]``."""
 
-    limiter: RateLimiter
+    limiter: Limiter
     store: TokenStore
+    #: per-tenant keys that verify session tokens (see :mod:`myco.auth.session_tokens`)
+    keys: SessionKeyStore
     #: tenants being created right now, with how many requests wait on each: a
     #: concurrent request with the same token joins that creation instead of spending
     #: another unit of the creation budget.
@@ -48,10 +60,14 @@ def state_for(daemon: Daemon) -> AuthState:
     if not isinstance(state, AuthState):
         # ``new_tenants_per_hour`` is optional on Config so the plugin works before
         # (and without) the core exposing it.
-        per_hour = getattr(daemon.config, "new_tenants_per_hour", DEFAULT_MAX_CREATIONS)
+        per_hour = int(getattr(daemon.config, "new_tenants_per_hour", DEFAULT_MAX_CREATIONS))
+        # A store shared by replicas shares the budgets too (see myco.storage.contract).
+        shared = getattr(daemon.storage, "rate_limiter", None)
         state = AuthState(
-            limiter=RateLimiter(max_creations=int(per_hour)),
+            limiter=shared(max_creations=per_hour) if shared is not None
+            else RateLimiter(max_creations=per_hour),
             store=TokenStore(daemon.config.data_dir / TOKENS_FILE),
+            keys=SessionKeyStore(daemon.config.data_dir / SESSION_KEYS_FILE),
         )
         daemon.extras[PLUGIN_NAME] = state
     return state
@@ -77,7 +93,8 @@ def bearer_token(request: web.Request) -> str | None:
 async def authenticate(request: web.Request, daemon: Daemon) -> Actor | None:
     """Map the bearer token to its tenant, creating the tenant when allowed.
 
-    Returns None without a ``Bearer`` header; raises :class:`AuthError` for a bearer
+    A tenant token may act as any session; a session token (``myco_s_...``) only as its
+    own. Returns None without a ``Bearer`` header; raises :class:`AuthError` for a bearer
     token it refuses (401, or 429 with ``retry_after`` when rate limited).
     """
     token = bearer_token(request)
@@ -89,24 +106,73 @@ async def authenticate(request: web.Request, daemon: Daemon) -> Actor | None:
     state = state_for(daemon)
     limiter, remote = state.limiter, request.remote
     if not token:
-        _fail(limiter, remote, "missing token")
+        await _fail(limiter, remote, "missing token")
+    claim = parse_session_token(token)
+    if claim is not None:
+        return await _session_actor(claim, state, daemon, remote)
     tid = tenant_id(token)
     if tid in daemon.tenants:
         # Checked before the ban: failures from a shared address must not lock out a
         # tenant whose token is known (the reference daemon did).
+        _register_key(state, token, tid)
         return Actor(tid)
-    wait = limiter.banned_for(remote)
+    wait = await answer(limiter.banned_for(remote))
     if wait is not None:
         raise AuthError(f"too many failed attempts, retry in {wait}s", 429, retry_after=wait)
     if daemon.config.tenants == "closed" and not state.store.contains(tid):
-        _fail(limiter, remote,
-              "token rejected: unknown token (this daemon only accepts registered tokens)")
+        await _fail(limiter, remote,
+                    "token rejected: unknown token (this daemon only accepts registered tokens)")
     problem = strength_problem(token)
     if problem is not None:
-        _fail(limiter, remote, f"token rejected: {problem}")
+        await _fail(limiter, remote, f"token rejected: {problem}")
+    await _create_tenant(tid, state, daemon, remote)
+    _register_key(state, token, tid)
+    return Actor(tid)
+
+
+async def _session_actor(claim: SessionClaim, state: AuthState, daemon: Daemon,
+                         remote: str | None) -> Actor:
+    """The actor of a session token: its tenant, bound to its session."""
+    limiter = state.limiter
+    tid = state.keys.verify(claim)
+    if tid is None:
+        wait = await answer(limiter.banned_for(remote))
+        if wait is not None:
+            raise AuthError(f"too many failed attempts, retry in {wait}s", 429, retry_after=wait)
+        await _fail(limiter, remote,
+                    "session token rejected: invalid signature (or this daemon has never "
+                    "seen its tenant token: use the tenant token once, or `myco token add`)")
+    if tid not in daemon.tenants:
+        # Its key was registered with `myco token add` before the tenant's first request.
+        wait = await answer(limiter.banned_for(remote))
+        if wait is not None:
+            raise AuthError(f"too many failed attempts, retry in {wait}s", 429, retry_after=wait)
+        if daemon.config.tenants == "closed" and not state.store.contains(tid):
+            await _fail(limiter, remote,
+                        "token rejected: unknown token (this daemon only accepts registered "
+                        "tokens)")
+        await _create_tenant(tid, state, daemon, remote)
+    return Actor(tid, claim.session)
+
+
+def _register_key(state: AuthState, token: str, tid: str) -> None:
+    """Keep the tenant's session key (a dict lookup once known); never fails the request."""
+    if state.keys.knows(tid):
+        return
+    try:
+        state.keys.register(token, tid)
+    except OSError as exc:
+        log.warning("cannot store the session key; session tokens of this tenant will be "
+                    "refused", tenant=tid[:12], error=str(exc))
+
+
+async def _create_tenant(tid: str, state: AuthState, daemon: Daemon,
+                         remote: str | None) -> None:
+    """Create tenant *tid* within the address's creation budget (shared by concurrent calls)."""
+    limiter = state.limiter
     first = tid not in state.creating
     if first:
-        wait = limiter.try_create(remote)
+        wait = await answer(limiter.try_create(remote))
         if wait is not None:
             raise AuthError(f"too many new tenants from this address, retry in {wait}s", 429,
                             retry_after=wait)
@@ -119,15 +185,14 @@ async def authenticate(request: web.Request, daemon: Daemon) -> Actor | None:
             del state.creating[tid]
     if first:
         log.info("tenant created", tenant=tid[:12], remote=remote)
-    return Actor(tid)
 
 
-def _fail(limiter: RateLimiter, remote: str | None, message: str) -> NoReturn:
+async def _fail(limiter: Limiter, remote: str | None, message: str) -> NoReturn:
     """Record a failed attempt and refuse the request with *message*.
 
     Raises (never returns) so the call sites read as early exits.
     """
-    ban = limiter.record_failure(remote)
+    ban = await answer(limiter.record_failure(remote))
     if ban is not None:
         log.warning("address banned after repeated auth failures", remote=remote, seconds=ban)
     raise AuthError(message, 401)

@@ -133,9 +133,24 @@ class FileStorage:
             return {}
         return data if isinstance(data, dict) else {}
 
+    # -- snapshots (optional capability) -------------------------------------------------
+    async def save_snapshot(self, tenant_id: str, seq: int, data: bytes) -> None:
+        """Atomically replace ``snapshot.bin``: an 8-byte seq header, then *data*."""
+        path = self._tenant(tenant_id, "snapshot.bin")
+        blob = seq.to_bytes(8, "big") + data
+        await asyncio.to_thread(_write_atomic, path, blob)
+
+    async def load_snapshot(self, tenant_id: str) -> tuple[int, bytes] | None:
+        raw = filelog.read_regular(self._tenant(tenant_id, "snapshot.bin"))
+        if raw is None or len(raw) < 8:
+            return None
+        return int.from_bytes(raw[:8], "big"), raw[8:]
+
     # -- events -------------------------------------------------------------------------
-    async def replay(self, tenant_id: str) -> AsyncIterator[Sequence[Record]]:
-        records, top = await asyncio.to_thread(filelog.load, self._tenant(tenant_id, "log"))
+    async def replay(self, tenant_id: str, after_seq: int = 0
+                     ) -> AsyncIterator[Sequence[Record]]:
+        log_dir = self._tenant(tenant_id, "log")
+        records, top = await asyncio.to_thread(filelog.load, log_dir, after_seq)
         self._next.setdefault(tenant_id, top + 1)
         for i in range(0, len(records), CHUNK):
             yield records[i : i + CHUNK]
@@ -265,3 +280,18 @@ class FileStorage:
 def register_storage(backends: StorageRegistry) -> None:
     """Offer the file backend as ``--storage file`` (the default)."""
     backends.add(StorageBackend("file", FileStorage, "append-only files (default)"))
+
+
+def _write_atomic(path: str, blob: bytes) -> None:
+    """Write *blob* to a temporary file, fsync it, then rename it over *path*."""
+    tmp = f"{path}.{secrets.token_hex(4)}.tmp"
+    fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    try:
+        view = memoryview(blob)
+        while view:
+            view = view[os.write(fd, view):]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+

@@ -86,7 +86,7 @@ def lint_done(state: SwarmState, event: Event, now_ms: int) -> list[str]:
 
 def need(state: SwarmState, event: Event) -> None:
     if event.obj:
-        state.session(event.session).needs[event.obj] = None
+        state.add_need(event.session, event.obj)
 
 
 def block(state: SwarmState, event: Event) -> None:

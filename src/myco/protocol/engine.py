@@ -8,21 +8,37 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from myco.protocol.events import Event, Record
-from myco.protocol.grammar import parse_line
+from myco.protocol.grammar import _GLOBAL_ONLY, channels_of, parse_kvs, parse_line
 from myco.protocol.state import SwarmState
 from myco.registry import VerbRegistry
 
+_NO_KVS: dict[str, str] = {}  # shared and never mutated: events without key:value pairs
+
 
 def to_event(record: Record, verbs: VerbRegistry) -> Event | None:
-    """Parse a stored record into an event (None for a blank line)."""
-    parsed = parse_line(record.line, verbs.session_verbs, verbs.keys)
-    if parsed is None:
+    """Parse a stored record into an event (None for a blank line).
+
+    The hot path of replay: it inlines :func:`~myco.protocol.grammar.parse_line`.
+    """
+    parts = record.line.split(None, 2)
+    if not parts:
         return None
-    verb = verbs.canonical.get(parsed.verb, parsed.verb)
-    return Event(
-        record.seq, record.ts_ms, record.session, verb, parsed.obj, parsed.detail,
-        parsed.text, parsed.kvs, parsed.channels,
-    )
+    raw_verb = parts[0].lower()
+    obj = parts[1] if len(parts) > 1 else ""
+    detail = parts[2].strip() if len(parts) > 2 else ""
+    if raw_verb in verbs.session_verbs:
+        obj = obj.upper()
+    elif ":" in obj:
+        parsed = parse_line(record.line, verbs.session_verbs, verbs.keys)
+        assert parsed is not None
+        obj, detail = parsed.obj, parsed.detail
+    if ":" in detail:
+        kvs, text = parse_kvs(detail, verbs.keys)
+        channels = channels_of(kvs)
+    else:
+        kvs, text, channels = _NO_KVS, detail, _GLOBAL_ONLY
+    return Event(record.seq, record.ts_ms, record.session,
+                 verbs.canonical.get(raw_verb, raw_verb), obj, detail, text, kvs, channels)
 
 
 def lint(state: SwarmState, event: Event, now_ms: int) -> list[str]:

@@ -1,14 +1,16 @@
-"""Value types for events as stored and as applied."""
+"""Value types for events as stored and as applied.
+
+Both are named tuples rather than attrs classes: millions of them are built on replay and
+a tuple is several times cheaper to create, while staying immutable and typed.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import NamedTuple
 
-from attrs import frozen
 
-
-@frozen(slots=True)
-class Record:
+class Record(NamedTuple):
     """An event line as a storage backend keeps it.
 
     ``seq`` is assigned by the store and strictly increases within a tenant; ``ts_ms`` is
@@ -22,8 +24,7 @@ class Record:
     client_id: str = ""
 
 
-@frozen(slots=True)
-class Event:
+class Event(NamedTuple):
     """A parsed event, ready to be applied to a :class:`~myco.protocol.state.SwarmState`."""
 
     seq: int

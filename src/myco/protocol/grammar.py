@@ -41,28 +41,41 @@ def parse_kvs(detail: str, keys: Collection[str] = CORE_KEYS) -> tuple[dict[str,
     a repeated key wins while its first position keeps the order.
     """
     kvs: dict[str, str] = {}
-    spans: list[tuple[int, int]] = []
-    for m in _KV_RE.finditer(detail):
-        key = m.group(1)
-        if key in keys:
-            kvs[key] = m.group(2)
-            spans.append(m.span())
-    if not spans:
+    if ":" not in detail:
         return kvs, detail
-    parts: list[str] = []
-    pos = 0
-    for start, end in spans:
-        parts.append(detail[pos:start])
-        pos = end
-    parts.append(detail[pos:])
-    return kvs, " ".join("".join(parts).split())
+    # A value runs to the next whitespace, so each whitespace-separated token holds at most
+    # one pair: searching token by token equals scanning the whole detail, only faster.
+    tokens = detail.split()
+    matched = False
+    for i, tok in enumerate(tokens):
+        if ":" not in tok:
+            continue
+        key, _, value = tok.partition(":")
+        if value and key.isalpha() and key.isascii() and key.islower():
+            if key in keys:  # the common ``key:value`` token, without the regex
+                kvs[key] = value
+                tokens[i] = ""
+                matched = True
+            continue
+        m = _KV_RE.search(tok)
+        if m is not None and m.group(1) in keys:
+            kvs[m.group(1)] = m.group(2)
+            tokens[i] = tok[: m.start()]
+            matched = True
+    if not matched:
+        return kvs, detail
+    return kvs, " ".join(t for t in tokens if t)
+
+
+_GLOBAL_ONLY = frozenset((GLOBAL,))
 
 
 def channels_of(kvs: Mapping[str, str]) -> frozenset[str]:
     """The channels named by ``channel:a,b``; ``global`` when none."""
-    raw = kvs.get("channel", "")
-    names = frozenset(c for c in raw.split(",") if c)
-    return names or frozenset((GLOBAL,))
+    raw = kvs.get("channel")
+    if not raw:
+        return _GLOBAL_ONLY
+    return frozenset(c for c in raw.split(",") if c) or _GLOBAL_ONLY
 
 
 def line_problem(line: object) -> str | None:

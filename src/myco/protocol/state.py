@@ -16,7 +16,7 @@ from attrs import define, field
 
 from myco.names import ALL, DIRECTOR
 from myco.protocol.events import Event
-from myco.protocol.grammar import GLOBAL
+from myco.protocol.grammar import _GLOBAL_ONLY, GLOBAL
 
 if TYPE_CHECKING:
     from myco.registry import VerbRegistry
@@ -40,7 +40,10 @@ class SessionState:
     working_on: str = ""
     last_seen_ms: int | None = None
     last_seq: int = 0
+    #: every need ever declared, in order (``need`` is never retracted)
     needs: dict[str, None] = field(factory=dict)
+    #: needs no session has published yet (a resource may still meet them while UP)
+    open_needs: dict[str, None] = field(factory=dict)
     provides: set[str] = field(factory=set)
     channels: set[str] = field(factory=lambda: {GLOBAL})
     #: peer -> spec of this session's last reply to that peer ("" when it had none)
@@ -154,6 +157,10 @@ class SwarmState:
     acks: dict[str, set[str]] = field(factory=dict)
     inbox: dict[str, dict[str, PendingMsg]] = field(factory=dict)
     provided: dict[str, set[str]] = field(factory=dict)
+    #: item -> sessions that declared ``need item``
+    needers: dict[str, set[str]] = field(factory=dict)
+    #: provider -> sessions that needed something it published
+    needed_from: dict[str, set[str]] = field(factory=dict)
     #: spec -> sessions that asked a question carrying it (they see its acks)
     asked: dict[str, set[str]] = field(factory=dict)
     msg_names: set[str] = field(factory=set)
@@ -178,28 +185,57 @@ class SwarmState:
 
     # -- applying ---------------------------------------------------------------------
     def apply(self, event: Event) -> None:
-        """Apply *event*: the generic effects, then its verb's, then observers'."""
-        if event.seq <= self.last_seq:
+        """Apply *event*: the generic effects, then its verb's, then observers'.
+
+        This runs once per event on replay, so it avoids repeated lookups.
+        """
+        seq = event.seq
+        if seq <= self.last_seq:
             return  # already applied: replicas and retries make this normal
-        self.last_seq = event.seq
-        author = self.session(event.session)
+        self.last_seq = seq
+        name = event.session
+        author = self.sessions.get(name)
+        if author is None:
+            author = self.session(name)
         author.last_seen_ms = event.ts_ms
-        author.last_seq = event.seq
-        author.channels.update(event.channels)
+        author.last_seq = seq
+        channels = event.channels
+        if channels is not _GLOBAL_ONLY:
+            author.channels.update(channels)
         spec = self.verbs.get(event.verb)
-        if (spec is not None and spec.target and event.obj
-                and event.obj not in (event.session, ALL)):
-            self.session(event.obj).channels.update(event.channels)
-        self.events.append(event)
         if spec is not None:
+            obj = event.obj
+            if spec.target and obj and obj != name and obj != ALL:
+                target = self.session(obj)
+                if channels is not _GLOBAL_ONLY:
+                    target.channels.update(channels)
+            self.events.append(event)
             spec.apply(self, event)
+        else:
+            self.events.append(event)
         for observer in self.verbs.observers:
             observer(self, event)
 
     # -- dependencies -----------------------------------------------------------------
+    def add_need(self, session: str, item: str) -> None:
+        """*session* needs *item*; indexes kept so views never rescan every need."""
+        s = self.session(session)
+        s.needs[item] = None
+        self.needers.setdefault(item, set()).add(session)
+        providers = self.provided.get(item)
+        if providers:
+            for p in providers - {session}:
+                self.needed_from.setdefault(p, set()).add(session)
+        else:
+            s.open_needs[item] = None
+
     def provide(self, session: str, item: str) -> None:
         self.session(session).provides.add(item)
         self.provided.setdefault(item, set()).add(session)
+        for t in self.needers.get(item, ()):
+            self.sessions[t].open_needs.pop(item, None)
+            if t != session:
+                self.needed_from.setdefault(session, set()).add(t)
 
     def satisfied(self, need: str) -> bool:
         """A need is met by a published ``done`` or by an UP resource of that name.
@@ -224,22 +260,20 @@ class SwarmState:
         s = self.sessions.get(name)
         if s is None:
             return []
-        return [n for n in s.needs if not self.satisfied(n)]
+        return [n for n in s.open_needs if not self.satisfied(n)]
 
     def dependents_of(self, name: str) -> list[str]:
         """Sessions that need what *name* published, or wait on ``NAME.<something>``."""
-        s = self.sessions.get(name)
-        if s is None:
+        if name not in self.sessions:
             return []
         prefix = name + "."
-        return sorted(
-            other.name
-            for other in self.sessions.values()
-            if other.name != name and other.needs and (
-                not s.provides.isdisjoint(other.needs)
-                or any(n.startswith(prefix) and not self.satisfied(n) for n in other.needs)
-            )
-        )
+        waiting = set(self.needed_from.get(name, ()))
+        for other in self.sessions.values():
+            if other.name != name and other.name not in waiting and any(
+                n.startswith(prefix) and not self.satisfied(n) for n in other.open_needs
+            ):
+                waiting.add(other.name)
+        return sorted(waiting)
 
     # -- questions --------------------------------------------------------------------
     def add_question(self, q: Question) -> None:
@@ -292,7 +326,9 @@ class SwarmState:
         return [d for d in self.directives if d.target in (session, ALL)]
 
     def prune_directives(self) -> None:
-        """Keep every open directive and the newest closed ones."""
+        """Keep every open directive and the newest closed ones (amortised: rarely runs)."""
+        if len(self.directives) <= 2 * CLOSED_DIRECTIVES_KEPT:
+            return
         closed = [d for d in self.directives if d.fully_closed()]
         if len(closed) > CLOSED_DIRECTIVES_KEPT:
             drop = {id(d) for d in closed[: len(closed) - CLOSED_DIRECTIVES_KEPT]}

@@ -13,12 +13,25 @@ Guarantees a backend must give:
 * messages are immutable: :meth:`put_msg` never overwrites;
 * names reaching a backend are already validated (:mod:`myco.names`), and a backend never
   touches anything outside the tenant's own space.
+
+Optional capabilities (a backend that lacks them still works; the daemon checks for them):
+
+* :class:`Following` -- a store shared by several daemon replicas lets each one *follow*
+  what the others append, so every replica's in-memory state stays current. Such a
+  backend assigns seqs without gaps (each tenant's seqs are 1, 2, 3, ...), may refuse a
+  ``client_id`` already stored for the session (``append`` then returns ``[]``: a retry
+  through another replica is not stored twice), and the daemon runs a
+  :class:`myco.storage.tailer.Tailer` on it. The file backend is single-writer and lacks it.
+* ``rate_limiter(**limits)`` -- returns a :class:`myco.auth.ratelimit.Limiter` whose
+  budgets are shared by every replica (the auth plugin uses it instead of its in-memory one).
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Protocol, runtime_checkable
+
+from attrs import frozen
 
 from myco.protocol.events import Record
 
@@ -78,3 +91,51 @@ class Storage(Protocol):
 
     async def read_meta(self, tenant_id: str) -> Mapping[str, object]:
         """Operator metadata of the tenant (``{"sessions": {NAME: "/project/dir"}}``)."""
+
+
+@frozen
+class Change:
+    """What a followed store learned about one tenant: new records, new messages, or that
+    the tenant exists (a change with neither, for a tenant the follower does not know)."""
+
+    tenant_id: str
+    records: tuple[Record, ...] = ()
+    msgs: tuple[str, ...] = ()
+
+
+@runtime_checkable
+class Following(Protocol):
+    """Optional: a store several daemon replicas share, whose appends each replica follows."""
+
+    def follow(self, positions: Mapping[str, int]) -> AsyncIterator[Change]:
+        """Changes after *positions* (tenant id -> last seq the caller applied), forever.
+
+        First everything already stored beyond the positions (tenants missing from
+        *positions* from the start, with an empty change for an empty one), then, as they
+        happen, every tenant's new records in seq order and new message names, whoever
+        wrote them (the caller skips records it applied already). Waits by blocking on
+        the store, never by polling. Raises :class:`StorageUnavailable` when the store
+        goes away; the caller calls ``follow`` again, with fresh positions, when it is back.
+        """
+
+    async def changes_between(self, tenant_id: str, after: int, before: int) -> Change:
+        """The records with ``after < seq < before`` (and messages created meanwhile).
+
+        The daemon calls it when an append got seqs above ones it has not applied yet
+        (another replica appended in between), so every replica applies in seq order.
+        """
+
+
+@runtime_checkable
+class Snapshots(Protocol):
+    """Optional capability: keep one state snapshot per tenant to make restarts fast.
+
+    A snapshot is opaque bytes tagged with the sequence number it includes; the daemon
+    replays only the records after it (``replay(tenant_id, after_seq=seq)``).
+    """
+
+    async def save_snapshot(self, tenant_id: str, seq: int, data: bytes) -> None:
+        """Atomically replace the tenant's snapshot."""
+
+    async def load_snapshot(self, tenant_id: str) -> tuple[int, bytes] | None:
+        """The tenant's snapshot as ``(seq, data)``, or None."""

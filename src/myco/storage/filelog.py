@@ -121,7 +121,8 @@ def _parse_file(
     legacy: list[tuple[int, int, int, str, str]],
     minutes: dict[str, int | None],
     legacy_ts: dict[str, int],
-) -> None:
+    after: int = 0,
+) -> int:
     """Add one file's complete lines to *own* (seq'd) and *legacy* (ts, file, index, ...).
 
     The hot loop for replay speed: plain splits, no regex, no per-line function calls for
@@ -133,6 +134,7 @@ def _parse_file(
     lines.pop()  # "" after the last newline, or a torn tail left by a crash
     add = own.append
     get_minute = minutes.get
+    skipped_top = 0
     for idx, raw in enumerate(lines):
         parts = raw.split(" ", 2)
         head = parts[0].split(";")
@@ -157,6 +159,10 @@ def _parse_file(
             seq = int(head[1])
         except ValueError:
             continue
+        if seq <= after:  # already in the caller's snapshot: skip before building a record
+            if seq > skipped_top:
+                skipped_top = seq
+            continue
         base = get_minute(tok[:17])
         if base is None or len(tok) != 24 or tok[19] != "." or tok[23] != "Z":
             ts = _own_ts(tok, minutes)
@@ -166,6 +172,7 @@ def _parse_file(
             except ValueError:
                 ts = _own_ts(tok, minutes)
         add(Record(seq, ts, session, line, head[2] if n == 3 else ""))
+    return skipped_top
 
 
 def log_files(log_dir: str) -> list[str]:
@@ -182,12 +189,13 @@ def log_files(log_dir: str) -> list[str]:
     return sorted(names)
 
 
-def load(log_dir: str) -> tuple[list[Record], int]:
-    """Every record of a log directory in seq order, and the highest seq in use.
+def load(log_dir: str, after: int = 0) -> tuple[list[Record], int]:
+    """Every record of a log directory with seq > *after* in seq order, and the highest seq.
 
     Legacy lines come first, ordered by (time, file name, line) and numbered 1..n; our own
     lines follow in seq order. The session is the file's stem, upper-cased.
     """
+    skipped_top = 0
     own: list[Record] = []
     legacy: list[tuple[int, int, int, str, str]] = []
     minutes: dict[str, int | None] = {}
@@ -197,14 +205,17 @@ def load(log_dir: str) -> tuple[list[Record], int]:
     try:
         for no, name in enumerate(log_files(log_dir)):
             path = os.path.join(log_dir, name)
-            _parse_file(path, name[:-4].upper(), no, own, legacy, minutes, legacy_ts)
+            top_here = _parse_file(path, name[:-4].upper(), no, own, legacy, minutes,
+                                   legacy_ts, after)
+            skipped_top = max(skipped_top, top_here)
     finally:
         if gc_was_enabled:
             gc.enable()
     legacy.sort()
-    out = [Record(i, ts, sess, line) for i, (ts, _, _, sess, line) in enumerate(legacy, 1)]
+    out = [Record(i, ts, sess, line) for i, (ts, _, _, sess, line) in enumerate(legacy, 1)
+           if i > after]
     own.sort(key=_by_seq)  # files are seq-sorted runs: timsort merges them in C
-    top = max(len(out), own[-1].seq if own else 0)
+    top = max(len(legacy), skipped_top, own[-1].seq if own else 0)
     out.extend(own)
     return out, top
 

@@ -26,15 +26,17 @@ TRIM_STEPS: tuple[tuple[str, tuple[int, ...]], ...] = (
     ("resources", (10, 0)),
     ("graph", (20, 5, 0)),
     ("sessions", (20, 5, 0)),
+    ("conflicts", (5, 0)),
 )
 DEFAULT_CAPS = {
     "events": 15, "closed": 3, "artifacts": 15, "broadcasts": 5,
-    "peers": 200, "resources": 100, "graph": 200, "sessions": 200,
+    "peers": 200, "resources": 100, "graph": 200, "sessions": 200, "conflicts": 50,
 }
 LABELS = {
     "events": "older event(s)", "closed": "closed directive(s)", "artifacts": "artifact(s)",
     "broadcasts": "broadcast(s)", "peers": "peer(s)", "resources": "resource(s)",
     "graph": "dependency line(s)", "sessions": "session row(s)",
+    "conflicts": "conflict(s)",
 }
 
 Section = tuple[str, Callable[[dict[str, int]], list[str]], str | None]
@@ -56,7 +58,7 @@ def _layout(state: SwarmState, me: str, now: int, lod_k: int) -> list[Section]:
     if director:
         out.append(("DEPENDENCY GRAPH", lambda c: sec.dependency_graph(state, now, c["graph"]),
                     "graph"))
-        out.append(("CONFLICTS", lambda c: sec.conflicts(state), None))
+        out.append(("CONFLICTS", lambda c: sec.conflicts(state, c["conflicts"]), "conflicts"))
     else:
         out.append(("YOUR BLOCKERS", lambda c: sec.blockers(state, me), None))
         out.append(("YOUR DEPENDENTS", lambda c: sec.dependents(state, me), None))

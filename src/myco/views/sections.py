@@ -6,6 +6,8 @@ Sections take caps (how many items to show) so that the budget logic in
 
 from __future__ import annotations
 
+from itertools import islice
+
 from myco import clock
 from myco.names import DIRECTOR
 from myco.protocol.events import Event
@@ -104,7 +106,7 @@ def artifacts(state: SwarmState, cap: int) -> list[str]:
     arts = state.artifacts
     if not arts:
         return ["No artifact published."]
-    shown = list(reversed(list(arts.values())[-cap:])) if cap > 0 else []
+    shown = list(islice(reversed(arts.values()), cap)) if cap > 0 else []
     lines = []
     if shown:
         lines += [
@@ -236,15 +238,23 @@ def dependency_graph(state: SwarmState, now: int, cap: int) -> list[str]:
     return lines or ["No pending dependency."]
 
 
-def conflicts(state: SwarmState) -> list[str]:
+def conflicts(state: SwarmState, cap: int = 50) -> list[str]:
     groups: dict[str, list[str]] = {}
     for name in state.workers():
         s = state.sessions[name]
         if s.working_on and s.status in ("active", "blocked"):
             groups.setdefault(s.working_on, []).append(name)
+    found = [(obj, names) for obj, names in sorted(groups.items()) if len(names) > 1]
+    if not found:
+        return ["No conflict detected."]
     lines = [
-        f"- WARNING: {', '.join(names)} working on `{view_text(obj)}` at the same time"
-        for obj, names in sorted(groups.items())
-        if len(names) > 1
+        f"- WARNING: {', '.join(names)} working on `{view_text(_cut(obj))}` at the same time"
+        for obj, names in found[:cap]
     ]
-    return lines or ["No conflict detected."]
+    if len(found) > cap:
+        lines.append(f"_… {len(found) - cap} more conflict(s) not shown._")
+    return lines
+
+
+def _cut(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

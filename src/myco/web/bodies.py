@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from typing import Any
 
 from aiohttp import web
@@ -11,6 +12,8 @@ from aiohttp import web
 from myco.web.errors import APIError
 
 BODY_TIMEOUT_S = 10.0
+#: any surrogate in a decoded str is unpaired: json.loads joins valid pairs into one char
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
 
 
 async def read_bytes(request: web.Request, limit: int, what: str = "request body") -> bytes:
@@ -18,19 +21,19 @@ async def read_bytes(request: web.Request, limit: int, what: str = "request body
     if request.content_length is not None and request.content_length > limit:
         raise APIError(413, f"{what} exceeds {limit} bytes")
     try:
-        body = await asyncio.wait_for(_read_limited(request, limit), BODY_TIMEOUT_S)
+        body = await asyncio.wait_for(_read_limited(request, limit, what), BODY_TIMEOUT_S)
     except asyncio.TimeoutError:
         raise APIError(408, f"{what} not received within {BODY_TIMEOUT_S:.0f} s") from None
     return body
 
 
-async def _read_limited(request: web.Request, limit: int) -> bytes:
+async def _read_limited(request: web.Request, limit: int, what: str) -> bytes:
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.content.iter_chunked(65536):
         size += len(chunk)
-        if size > limit:
-            raise APIError(413, f"request body exceeds {limit} bytes")
+        if size > limit:  # chunked, or longer than declared: same message as declared
+            raise APIError(413, f"{what} exceeds {limit} bytes")
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -49,6 +52,33 @@ async def read_object(request: web.Request, limit: int) -> dict[str, Any]:
         data = json.loads(text)
     except ValueError:
         raise APIError(400, "invalid JSON") from None
+    except RecursionError:  # json's C scanner recurses once per nesting level
+        raise APIError(400, "invalid JSON: nested too deeply") from None
     if not isinstance(data, dict):
         raise APIError(400, "request body must be a JSON object")
+    bad = _lone_surrogate(data)
+    if bad is not None:
+        raise APIError(400, f"invalid JSON: a string holds a lone surrogate (\\u{bad:04x}); "
+                            "strings must be valid Unicode")
     return data
+
+
+def _lone_surrogate(value: object) -> int | None:
+    """The first unpaired surrogate code point in any string of *value*, else None.
+
+    Valid UTF-8 cannot carry one, but a JSON ``\\ud800`` escape can, and no such string can
+    be written to a file or a log as UTF-8. Iterative: nesting depth is not bounded here.
+    """
+    stack: list[object] = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            m = _SURROGATE_RE.search(item)
+            if m is not None:
+                return ord(m.group())
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return None

@@ -7,8 +7,9 @@ import re
 from aiohttp import web
 
 from myco import clock, sanitize
-from myco.names import InvalidName, msg_name, session_name
+from myco.names import DIRECTOR, InvalidName, msg_name, session_name
 from myco.plugins import list_plugins
+from myco.protocol.grammar import line_problem, parse_line
 from myco.tenants import MSG_MAX_BYTES, IngestError, Tenant
 from myco.web.bodies import decode, read_bytes, read_object
 from myco.web.errors import APIError
@@ -19,6 +20,8 @@ EVENTS_MAX_BYTES = 2 * 1024 * 1024
 DISPATCH_MAX_BYTES = 256 * 1024
 EVENTS_PAGE_MAX = 100_000
 _CLIENT_ID_RE = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+#: verbs only DIRECTOR may post on a daemon started with --require-session-tokens
+DIRECTOR_VERBS = frozenset({"direct"})
 
 routes = web.RouteTableDef()
 PUBLIC = {"healthz", "plugins", "openapi"}
@@ -41,8 +44,33 @@ def acting_session(request: web.Request, raw: object) -> str:
     bound = actor_of(request).session
     if bound is not None and bound != name:
         raise APIError(403, f"this credential may only act as session {bound}")
+    if bound is None and daemon_of(request).config.require_session_tokens:
+        raise APIError(403, f"this daemon requires session tokens (--require-session-tokens): "
+                            f"the tenant token may not act as session {name}; use the token "
+                            f"printed by `myco token session <tenant-token> {name}`")
     request[SESSION] = name
     return name
+
+
+def check_director_verbs(request: web.Request, session: str, lines: object) -> None:
+    """With --require-session-tokens, only DIRECTOR may post ``direct``: a 403 naming it.
+
+    Lines that do not parse are left to the ingest validation (a 400 naming each).
+    """
+    if session == DIRECTOR or not daemon_of(request).config.require_session_tokens:
+        return
+    if not isinstance(lines, list):
+        return
+    verbs = daemon_of(request).verbs
+    for i, line in enumerate(lines):
+        if line_problem(line) is not None:
+            continue
+        assert isinstance(line, str)
+        parsed = parse_line(line, verbs.session_verbs, verbs.keys)
+        verb = verbs.canonical.get(parsed.verb, parsed.verb) if parsed else ""
+        if verb in DIRECTOR_VERBS:
+            raise APIError(403, f"events[{i}]: only {DIRECTOR} may post `{verb}` on this daemon "
+                                f"(--require-session-tokens); {session} may not")
 
 
 @routes.get("/healthz", name="healthz")
@@ -62,7 +90,8 @@ async def plugins(request: web.Request) -> web.Response:
 
 @routes.get("/openapi.json", name="openapi")
 async def openapi(request: web.Request) -> web.Response:
-    return web.json_response(openapi_document())
+    renderers = daemon_of(request).renderers
+    return web.json_response(openapi_document({r.name: r.content_type for r in renderers}))
 
 
 @routes.get("/view/{session}", name="view")
@@ -88,11 +117,15 @@ async def post_events(request: web.Request) -> web.Response:
     if not isinstance(raw_session, str):
         raise APIError(400, "session must be a string")
     session = acting_session(request, raw_session)
+    check_director_verbs(request, session, events)
     msgs = data.get("msgs")
-    if msgs and not isinstance(msgs, dict):
+    if msgs is not None and not isinstance(msgs, dict):  # [] or "" too: a wrong type is a 400
         raise APIError(400, "msgs must be an object")
-    client_id = data.get("id", "")
-    if client_id and (not isinstance(client_id, str) or not _CLIENT_ID_RE.fullmatch(client_id)):
+    client_id = data.get("id")
+    if client_id is None or client_id == "":
+        client_id = ""
+    elif not isinstance(client_id, str) or not _CLIENT_ID_RE.fullmatch(client_id):
+        # checked for every non-string (0 and false too): storage refuses them with a 500
         raise APIError(400, "id must be 1-64 characters of letters, digits and _.:-")
     tenant = tenant_of(request)
     try:
@@ -191,7 +224,7 @@ async def dispatch(request: web.Request) -> web.Response:
     session = acting_session_any(request)
     data = await read_object(request, DISPATCH_MAX_BYTES)
     prompt = data.get("prompt")
-    if not prompt:
+    if prompt is None or prompt == "":
         raise APIError(400, "missing prompt")
     if not isinstance(prompt, str):
         raise APIError(400, "prompt must be a string")

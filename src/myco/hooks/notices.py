@@ -1,0 +1,71 @@
+"""User-visible notices (English): what the hook did that the human should know.
+
+They reach the human through the CLI's user channel (Claude Code's ``systemMessage``),
+never the model, so they may be blunt. Order: dropped blocks, unsent lines, daemon
+rejections, pokes, outbox state.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+
+
+def dropped_blocks(blocks: int, events: int) -> str:
+    earlier = (
+        "the earlier block was dropped"
+        if blocks == 2
+        else f"the {blocks - 1} earlier blocks were dropped"
+    )
+    return (
+        f"⚠️ myco: {blocks} <myco> blocks in this turn — sent only the LAST "
+        f"({events} event(s)); {earlier}. Use ONE block per reply, with as many lines "
+        "as you need."
+    )
+
+
+def unknown_lines(tokens: Sequence[str]) -> str:
+    n = len(tokens)
+    what = "1 block line" if n == 1 else f"{n} block lines"
+    shown = ", ".join(repr(t) for t in tokens[:3])
+    more = f" (+{n - 3})" if n > 3 else ""
+    return (
+        f"⚠️ myco: {what} did not become events — the first word is not a protocol "
+        f"verb: {shown}{more}. Mistyped verb, or a detail that wrapped onto two lines? "
+        "Each event must fit on one line."
+    )
+
+
+def poke(session: str, hint: Mapping[str, object], now: float | None = None) -> str:
+    stamp = time.strftime("%Y-%m-%d %H:%M", time.localtime(now))
+    verb, target = hint.get("verb", ""), hint.get("target", "")
+    summary = hint.get("summary") or ""
+    about = f" ({summary})" if summary else ""
+    age = str(hint.get("last_seen_age") or "never seen")
+    seen = "never seen" if age == "never seen" else f"last seen {age}"
+    return (
+        f"🔔 myco [{stamp}] {session} → {verb} {target}{about}: {target} is "
+        f"{hint.get('status', 'unknown')} ({seen}) — poke {target} to read its view"
+    )
+
+
+def rejected(count: int, reason: str) -> str:
+    return (
+        f"⚠️ myco: the daemon refused {count} event line(s): {reason}. "
+        "They were not sent (kept in the outbox's .rejected.jsonl)."
+    )
+
+
+def queued(pending: int, offline: bool) -> str:
+    why = "offline mode" if offline else "the daemon is unreachable"
+    return (
+        f"⏳ myco: {why} — {pending} batch(es) kept in the local outbox; they are sent "
+        "in order on the next turn once the daemon answers."
+    )
+
+
+def unauthorized(status: int) -> str:
+    return (
+        f"⚠️ myco: the daemon refused the token (HTTP {status}); events are kept in the "
+        "outbox. Check MYCO_TOKEN."
+    )

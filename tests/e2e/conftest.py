@@ -1,0 +1,159 @@
+"""End-to-end fixtures: a pinned real Claude Code CLI, a fake model, a real daemon.
+
+The CLI is installed once with npm into ``$MYCO_E2E_CACHE`` (default
+``~/.cache/myco-e2e``) and reused. When npm or the install fails the tests skip with the
+reason; ``MYCO_FAIL_ON_SKIP=1`` (CI) turns that skip into a failure.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from myco.launcher import myco_command
+from tests.conftest import TOKEN
+from tests.daemon_process import DaemonProcess, call
+from tests.e2e.fake_anthropic import FakeAnthropic
+
+CLAUDE_CODE_VERSION = "2.1.197"
+TURN_TIMEOUT = 60.0
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "e2e: runs a real agent CLI against a fake model")
+
+
+def cache_dir() -> Path:
+    explicit = os.environ.get("MYCO_E2E_CACHE")
+    return Path(explicit) if explicit else Path.home() / ".cache" / "myco-e2e"
+
+
+@pytest.fixture(scope="session")
+def claude_bin() -> Path:
+    """``claude`` of the pinned version, installed into the cache on first use."""
+    prefix = cache_dir() / "npm" / f"claude-code-{CLAUDE_CODE_VERSION}"
+    exe = prefix / "node_modules" / ".bin" / "claude"
+    if not _version_ok(exe):
+        npm = shutil.which("npm")
+        if npm is None:
+            pytest.skip("npm is not installed: cannot install @anthropic-ai/claude-code")
+        prefix.mkdir(parents=True, exist_ok=True)
+        try:
+            proc = subprocess.run(
+                [npm, "install", "--prefix", str(prefix), "--no-audit", "--no-fund",
+                 "--loglevel=error", f"@anthropic-ai/claude-code@{CLAUDE_CODE_VERSION}"],
+                capture_output=True, text=True, timeout=600)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            pytest.skip(f"npm install @anthropic-ai/claude-code failed: {exc}")
+        if proc.returncode != 0 or not _version_ok(exe):
+            pytest.skip("npm install @anthropic-ai/claude-code@"
+                        f"{CLAUDE_CODE_VERSION} failed: {proc.stderr.strip()[-500:]}")
+    return exe
+
+
+def _version_ok(exe: Path) -> bool:
+    if not exe.exists():
+        return False
+    try:
+        out = subprocess.run([str(exe), "--version"], capture_output=True, text=True,
+                             timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return out.stdout.startswith(CLAUDE_CODE_VERSION)
+
+
+@pytest.fixture
+def model() -> Iterator[FakeAnthropic]:
+    fake = FakeAnthropic().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def daemon(tmp_path: Path) -> Iterator[DaemonProcess]:
+    d = DaemonProcess(tmp_path / "data", "--quiet")
+    d.start()
+    yield d
+    d.stop()
+
+
+class Agent:
+    """One myco session on Claude Code: runs headless turns through ``myco run``."""
+
+    def __init__(self, session: str, project: Path, env: dict[str, str]) -> None:
+        self.session = session
+        self.project = project
+        self.env = env
+
+    def myco(self, *args: str, timeout: float = TURN_TIMEOUT, **env: str
+             ) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*myco_command(), *args], capture_output=True, text=True,
+                              cwd=self.project, env={**self.env, **env}, timeout=timeout,
+                              stdin=subprocess.DEVNULL)
+
+    def turn(self, prompt: str, *, sid: str, first: bool = False, run_args: tuple[str, ...] = (),
+             claude_args: tuple[str, ...] = (), **env: str) -> subprocess.CompletedProcess[str]:
+        """One ``claude -p`` turn, started by ``myco run`` (``--resume`` after the first)."""
+        args = ["run", self.session, str(self.project), *run_args]
+        if not first:
+            args += ["--resume", sid]
+        args += ["--", "-p", "--output-format", "json"]
+        if first:
+            args += ["--session-id", sid]
+        args += [*claude_args, "--", prompt]
+        return self.myco(*args, **env)
+
+    def transcript(self, sid: str) -> list[dict[str, Any]]:
+        projects = Path(self.env["HOME"]) / ".claude" / "projects"
+        (path,) = projects.glob(f"*/{sid}.jsonl")
+        return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+@pytest.fixture
+def make_agent(tmp_path: Path, claude_bin: Path, model: FakeAnthropic,
+               daemon: DaemonProcess) -> Callable[..., Agent]:
+    def make(session: str, **extra: str) -> Agent:
+        home = tmp_path / f"home-{session}"
+        project = tmp_path / f"proj-{session}"
+        home.mkdir()
+        project.mkdir()
+        env = {
+            "PATH": f"{claude_bin.parent}{os.pathsep}{os.environ.get('PATH', '/usr/bin:/bin')}",
+            "HOME": str(home), "LANG": "C.UTF-8",
+            "ANTHROPIC_BASE_URL": model.url, "ANTHROPIC_AUTH_TOKEN": "fake",
+            "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1", "DISABLE_AUTOUPDATER": "1",
+            "DISABLE_TELEMETRY": "1", "DISABLE_ERROR_REPORTING": "1",
+            "MYCO_URL": daemon.url, "MYCO_TOKEN": TOKEN,
+            "MYCO_STATE_DIR": str(tmp_path / "state"), **extra,
+        }
+        return Agent(session, project, env)
+
+    return make
+
+
+def post(url: str, session: str, *lines: str) -> None:
+    status, body = call(url, "POST", "/events", TOKEN, {"session": session, "events": list(lines)})
+    assert status == 200, body
+
+
+def lines_of(url: str, session: str) -> list[str]:
+    status, body = call(url, "GET", "/events", TOKEN)
+    assert status == 200, body
+    return [e["line"] for e in body["events"] if e["session"] == session]
+
+
+def wait_for(predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return predicate()
