@@ -43,6 +43,8 @@ END_MARK = "<!-- load:end -->"
 VIEW_EVERY = 4
 #: no request may take longer than this (seconds): a hang counts as an error
 REQUEST_TIMEOUT = 10.0
+#: a hard cap on each session's requests, besides the time limit
+MAX_REQUESTS_PER_SESSION = 200_000
 
 
 @define
@@ -111,7 +113,7 @@ async def _session(name: str, lines: list[str], port: int, token: str, deadline:
     view = build("GET", port, f"/view/{name}", token)
     k = 0
     try:
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and k < MAX_REQUESTS_PER_SESSION:
             k += 1
             posting = k % VIEW_EVERY != 0
             if posting:

@@ -34,7 +34,7 @@ from bench.proc import Daemon
 
 START_MARK = "<!-- bench:start -->"
 END_MARK = "<!-- bench:end -->"
-PARTS = ("post", "view", "render", "replay", "idle")
+PARTS = ("post", "view", "render", "replay", "idle", "hooks", "propagation")
 
 
 @frozen
@@ -202,6 +202,36 @@ def bench_replay(work: Path, sizes: Sizes) -> list[Row]:
     ]
 
 
+# -- 6: agent hooks -----------------------------------------------------------------------
+def bench_hooks(work: Path, sizes: Sizes) -> list[Row]:
+    from bench import hooks
+
+    runs = 30 if sizes.idle_seconds >= 10 else 8
+    _log(f"hooks: `myco hook claude-code prompt|stop`, daemon up and down, {runs} runs each")
+    rows = []
+    (work / "hooks").mkdir(parents=True, exist_ok=True)
+    for r in hooks.measure(work / "hooks", runs=runs):
+        if r.daemon == "—":
+            rows.append(Row("bare interpreter start (`python -c pass`), median / p95",
+                            f"{r.median_ms:.1f} ms / {r.p95_ms:.1f} ms"))
+            continue
+        rows.append(Row(f"hook `{r.hook}`, daemon {r.daemon}: wall-clock median / p95",
+                        f"{r.median_ms:.1f} ms / {r.p95_ms:.1f} ms", "median < 100 ms", r.ok))
+    return rows
+
+
+# -- 7: replica propagation (Redis) ---------------------------------------------------------
+def bench_propagation(work: Path, sizes: Sizes) -> list[Row]:
+    from bench import propagation
+
+    probes = 500 if sizes.idle_seconds >= 10 else 50
+    _log(f"propagation: two replicas on a private redis-server, {probes} probes")
+    s = propagation.run(probes, idle_seconds=2.0, workdir=work / "propagation").summary()
+    return [Row("replica propagation (200 on A → visible on B): p50 / p99",
+                f"{s['ack_to_visible_p50_ms']} ms / {s['ack_to_visible_p99_ms']} ms",
+                "p99 < 50 ms", float(s["ack_to_visible_p99_ms"]) < 50)]
+
+
 # -- 5: idle -------------------------------------------------------------------------------
 def bench_idle(work: Path, sizes: Sizes) -> list[Row]:
     _log(f"idle: {sizes.idle_tenants} tenants, {sizes.idle_seconds:.0f}s")
@@ -267,6 +297,8 @@ def run(preset: str, parts: Sequence[str], work: Path) -> list[Row]:
         ("render", lambda: bench_render(work, sizes)),
         ("replay", lambda: bench_replay(work, sizes)),
         ("idle", lambda: bench_idle(work, sizes)),
+        ("hooks", lambda: bench_hooks(work, sizes)),
+        ("propagation", lambda: bench_propagation(work, sizes)),
     ]
     for name, step in steps:
         if name == "http" and not {"post", "view"} & set(parts):

@@ -35,7 +35,7 @@ def test_tiny_run_of_the_cheapest_parts(tmp_path: Path,
     out = capsys.readouterr().out
     text = doc.read_text()
     assert run.START_MARK in text and run.END_MARK in text
-    for needle in ("view render at 1k events", "render flatness", "replay 2k events",
+    for needle in ("view render at 1k events", "render flatness", "cold replay of 2k events", "restart with 2k events",
                    "peak RSS"):
         assert needle in out
         assert needle in text

@@ -107,7 +107,7 @@ def test_closed_daemon_accepts_only_registered_tokens(tmp_path: Path) -> None:
 def test_unknown_storage_is_a_clear_error(tmp_path: Path) -> None:
     out = myco("serve", "--storage", "nope", "--data-dir", str(tmp_path))
     assert out.returncode == 1
-    assert out.stderr.strip() == "myco: unknown storage backend 'nope' (installed: file)"
+    assert out.stderr.strip() == "myco: unknown storage backend 'nope' (installed: file, redis)"
 
 
 def test_no_command_prints_usage() -> None:

@@ -179,3 +179,13 @@ def test_demo_refuses_bad_options(
     d = demo(*args)
     assert d.finish() == 1
     assert message in d.err
+
+
+@pytest.mark.slow
+def test_demo_stops_cleanly_in_the_middle_of_the_script(demo: Callable[..., Demo]) -> None:
+    d = demo("--speed", "1")  # a person's pace: the script is far from over
+    d.wait_for(r"DIRECTOR\s+say kickoff")
+    os.kill(d.proc.pid, signal.SIGTERM)
+    assert d.finish(timeout=10) == 0, d.err
+    assert "demo: stopping" in d.out and "script finished" not in d.out
+    assert "Traceback" not in d.err

@@ -139,7 +139,7 @@ class Client(threading.Thread):
 
     def run(self) -> None:
         j = 0
-        while not self.stop_event.is_set():
+        while not self.stop_event.is_set() and j < 100_000:
             payload = {"session": f"C{self.c}", "events": [f"say m-{self.c}-{j}"],
                        "id": f"c{self.c}-{j}"}
             while time.monotonic() < self.give_up:
@@ -293,3 +293,22 @@ def test_redis_down_means_quick_503s_then_recovery(
              "B's follower to reconnect")
     same_views([a.url, b.url], ["BACK", "DIRECTOR"])
     assert [e["line"] for e in stored(b.url)] == ["start api", "done api ref:main"]
+
+
+def test_serve_refuses_to_start_without_redis_in_one_line(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from bench.redis_server import free_port
+
+    need_redis()
+    url = f"redis://:secret@127.0.0.1:{free_port()}/0"
+    proc = subprocess.run(
+        [sys.executable, "-m", "myco", "serve", "--port", "0", "--data-dir", str(tmp_path),
+         "--storage", "redis", "--redis-url", url, "--quiet"],
+        capture_output=True, text=True, timeout=30,
+    )
+    assert proc.returncode == 1
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("myco: storage unavailable at start-up: redis is unreachable")
+    assert "secret" not in proc.stderr and "Traceback" not in proc.stderr

@@ -163,11 +163,19 @@ def check_daemon(url: str, token: str) -> str | None:
     try:
         client.request("GET", "/healthz")
     except ClientError as exc:
-        return str(exc)
+        return (
+            f"{exc}. Start it with `myco serve`, or pass --offline to work without it "
+            "(events wait in a local outbox)"
+        )
     try:
         client.request("GET", "/status")
     except ClientError as exc:
-        return f"the daemon at {url} refused the request ({exc})"
+        if not token:
+            return (
+                f"the daemon at {url} needs a token: export MYCO_TOKEN (create one "
+                "with `myco token new`)"
+            )
+        return f"the daemon at {url} refused the token ({exc})"
     return None
 
 
@@ -211,10 +219,7 @@ def prepare(
     if not offline:
         problem = check_daemon(url, token)
         if problem:
-            raise LaunchError(
-                f"{problem}. Start it with `myco serve`, or pass --offline to "
-                "work without it (events wait in a local outbox)"
-            )
+            raise LaunchError(problem)
     instructions, role = guide_for(session)
     request = LaunchRequest(
         session=session,

@@ -92,7 +92,8 @@ class Tenant:
             self.state.session_dirs = {str(k).upper(): str(v) for k, v in sessions.items()}
         self.state.msg_names = set(await storage.list_msgs(self.id))
         applied = 0
-        chunks = storage.replay(self.id, after_seq=after) if after else storage.replay(self.id)
+        replay: Any = storage.replay  # ``after_seq`` is part of the snapshot capability
+        chunks = replay(self.id, after_seq=after) if after else replay(self.id)
         async for chunk in chunks:
             applied += self.apply_records(chunk)
         return applied

@@ -160,6 +160,8 @@ def test_run_fails_clearly_without_the_cli_or_the_daemon(tmp_path: Path,
     assert "cannot reach the myco daemon" in refused.stderr and "--offline" in refused.stderr
     offline = myco("run", "front", str(tmp_path), "--offline", env=down)
     assert offline.returncode == 0, offline.stderr
+    tokenless = myco("run", "front", str(tmp_path), env={**cli_env, "MYCO_TOKEN": ""})
+    assert tokenless.returncode == 1 and "needs a token: export MYCO_TOKEN" in tokenless.stderr
     bad = myco("run", "../x", str(tmp_path), env=cli_env)
     assert bad.returncode == 1 and "invalid session name" in bad.stderr
 

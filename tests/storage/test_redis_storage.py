@@ -298,6 +298,45 @@ async def test_follow_raises_storage_unavailable_when_redis_goes(
         await store.close()
 
 
+async def test_readonly_after_a_failover_is_503_and_drops_the_connections(
+    own_redis: RedisServer, redis_server: RedisServer
+) -> None:
+    store = RedisStorage(Config(redis_url=own_redis.url))
+    await store.open()
+    try:
+        await store.append(A, "ALICE", ["say primary"], TS)
+        # demote it, as a failover does to the old primary
+        await store.redis.execute_command("REPLICAOF", "127.0.0.1", str(redis_server.port))
+        with pytest.raises(StorageUnavailable, match="read-only"):
+            await store.append(A, "ALICE", ["say lost"], TS)
+        assert store._dropping is not None
+        await store._dropping
+        await store.redis.execute_command("REPLICAOF", "NO", "ONE")  # promoted again
+        assert len(await store.append(A, "ALICE", ["say again"], TS)) == 1
+    finally:
+        await store.close()
+
+
+async def test_a_store_behind_the_replica_is_reported(make: Opener) -> None:
+    from structlog.testing import capture_logs
+
+    store = await make()
+    await store.append(A, "ALICE", ["say one", "say two"], TS)
+    with capture_logs() as logs:
+        changes = store.follow({A: 5})
+        try:
+            nxt = asyncio.ensure_future(changes.__anext__())
+            await asyncio.sleep(0.2)
+            nxt.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await nxt
+        finally:
+            await changes.aclose()
+    errors = [e for e in logs if e["log_level"] == "error"]
+    assert len(errors) == 1
+    assert errors[0]["redis_seq"] == 2 and errors[0]["applied_seq"] == 5
+
+
 # -- shared rate limits -------------------------------------------------------------------
 
 async def test_rate_limits_are_shared_by_replicas(make: Opener) -> None:

@@ -43,6 +43,8 @@ class Tracking:
     )
     #: seq -> timestamp of events carrying ``re:`` (they are what closes directives)
     closing_ts: OrderedDict[int, int] = field(factory=OrderedDict)
+    #: ``len(state.questions)`` after the last event: a smaller count means some closed
+    question_count: int = 0
 
 
 def tracking(state: SwarmState) -> Tracking:
@@ -60,7 +62,9 @@ def track(state: SwarmState, event: Event) -> None:
         t.block_on[event.session] = (event.obj, event.text)
     elif event.verb in ("start", "done"):
         t.block_on.pop(event.session, None)
-    if t.open_questions:
+    asked = state.questions.get(event.seq)
+    expected = t.question_count + (1 if asked is not None else 0)
+    if t.open_questions and len(state.questions) != expected:  # cheap test, then the scan
         gone = [seq for seq in t.open_questions if seq not in state.questions]
         for seq in gone:
             q = t.open_questions.pop(seq)
@@ -74,9 +78,9 @@ def track(state: SwarmState, event: Event) -> None:
                     "expired" if expired else "answered",
                 )
             )
-    asked = state.questions.get(event.seq)
     if asked is not None:
         t.open_questions[event.seq] = asked
+    t.question_count = len(state.questions)
     if "re" in event.kvs:
         t.closing_ts[event.seq] = event.ts_ms
         while len(t.closing_ts) > CLOSING_EVENTS_KEPT:

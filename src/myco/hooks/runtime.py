@@ -107,6 +107,7 @@ class Turn(NamedTuple):
 class Delivery(NamedTuple):
     """Outcome of one outbox flush."""
 
+    #: batches that left the outbox (acknowledged, or set aside as invalid)
     sent: int = 0
     pending: int = 0
     pokes: Sequence[Mapping[str, Any]] = ()

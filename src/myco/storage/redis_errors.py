@@ -7,7 +7,7 @@ error) stays an ordinary exception, logged as such.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from redis import exceptions as rx
@@ -15,8 +15,16 @@ from redis import exceptions as rx
 from myco.storage.contract import StorageUnavailable
 
 #: error prefixes Redis answers with while it cannot serve writes for now
-_TRANSIENT = ("LOADING", "MISCONF", "READONLY", "NOREPLICAS", "MASTERDOWN", "TRYAGAIN",
-              "CLUSTERDOWN", "BUSY")
+_TRANSIENT = (
+    "LOADING",
+    "MISCONF",
+    "READONLY",
+    "NOREPLICAS",
+    "MASTERDOWN",
+    "TRYAGAIN",
+    "CLUSTERDOWN",
+    "BUSY",
+)
 
 
 def reason(exc: BaseException) -> str | None:
@@ -35,12 +43,18 @@ def reason(exc: BaseException) -> str | None:
 
 
 @contextmanager
-def unavailable() -> Iterator[None]:
-    """Re-raise a transient Redis failure as StorageUnavailable (the HTTP layer's 503)."""
+def unavailable(on_readonly: Callable[[], None] | None = None) -> Iterator[None]:
+    """Re-raise a transient Redis failure as StorageUnavailable (the HTTP layer's 503).
+
+    *on_readonly* runs when Redis answered READONLY: a failover demoted the server our
+    connections lead to, and new connections may reach the new primary.
+    """
     try:
         yield
     except (rx.RedisError, OSError, asyncio.TimeoutError) as exc:
         why = reason(exc)
         if why is None:
             raise
+        if on_readonly is not None and isinstance(exc, rx.ReadOnlyError):
+            on_readonly()
         raise StorageUnavailable(why) from exc

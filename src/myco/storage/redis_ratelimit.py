@@ -64,17 +64,21 @@ class RedisRateLimiter:
     async def record_failure(self, remote: str | None) -> int | None:
         """Count a failed attempt; returns the ban length if this one started a ban."""
         with unavailable():
-            ban = int(await self._record(
-                keys=[self._key(remote, "ban"), self._key(remote, "fail")],
-                args=[self.max_failures, self.failure_window_ms, self.ban_ms],
-            ))
+            ban = int(
+                await self._record(
+                    keys=[self._key(remote, "ban"), self._key(remote, "fail")],
+                    args=[self.max_failures, self.failure_window_ms, self.ban_ms],
+                )
+            )
         return _seconds(ban) if ban >= 0 else None
 
     async def try_create(self, remote: str | None) -> int | None:
         """Spend one tenant creation: None if spent, else seconds until one is free."""
         with unavailable():
-            wait = int(await self._try_create(
-                keys=[self._key(remote, "new")],
-                args=[self.max_creations, self.creation_window_ms],
-            ))
+            wait = int(
+                await self._try_create(
+                    keys=[self._key(remote, "new")],
+                    args=[self.max_creations, self.creation_window_ms],
+                )
+            )
         return _seconds(wait) if wait >= 0 else None

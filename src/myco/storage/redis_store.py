@@ -12,9 +12,11 @@ reconnect, and :class:`~myco.storage.contract.StorageUnavailable` (HTTP 503) aft
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -117,10 +119,12 @@ class RedisStorage:
 
     def __init__(self, config: Config, *, prefix: str | None = None) -> None:
         self._url = config.redis_url
-        self.keys = Keys(prefix if prefix is not None
-                         else os.environ.get("MYCO_REDIS_PREFIX", DEFAULT_PREFIX))
+        self.keys = Keys(
+            prefix if prefix is not None else os.environ.get("MYCO_REDIS_PREFIX", DEFAULT_PREFIX)
+        )
         self._redis: Redis | None = None
         self._tail: Redis | None = None
+        self._dropping: asyncio.Future[None] | None = None
 
     # -- lifecycle ----------------------------------------------------------------------
     def _client(self, socket_timeout: float) -> Redis:
@@ -132,6 +136,7 @@ class RedisStorage:
             socket_timeout=socket_timeout,
             socket_connect_timeout=CONNECT_TIMEOUT,
             retry=retry,
+            retry_on_error=[rx.ConnectionError],  # redis-py < 6 retries only on these
             client_name="myco",
         )
 
@@ -144,7 +149,7 @@ class RedisStorage:
         self._put_msg = r.register_script(PUT_MSG)
         self._take = r.register_script(TAKE_DISPATCH)
         try:
-            with unavailable():
+            with self._guard():
                 await r.ping()
         except StorageUnavailable as exc:
             # Replaying needs Redis: refuse to start (a supervisor retries) rather than
@@ -153,10 +158,22 @@ class RedisStorage:
             raise StorageUnavailable(f"{exc} ({_public(self._url)})") from exc
 
     async def close(self) -> None:
+        if self._dropping is not None:
+            await asyncio.gather(self._dropping, return_exceptions=True)
         for client in (self._redis, self._tail):
             if client is not None:
-                await client.aclose()
+                # aclose() since redis-py 5.0.1; close() before (deprecated after)
+                await getattr(client, "aclose", client.close)()
         self._redis = self._tail = None
+
+    def _guard(self) -> AbstractContextManager[None]:
+        return unavailable(self._reconnect)
+
+    def _reconnect(self) -> None:
+        """Drop every connection (they lead to a demoted primary); the next ones reconnect."""
+        if self._redis is not None and (self._dropping is None or self._dropping.done()):
+            log.warning("redis answered READONLY (failover?): reconnecting")
+            self._dropping = asyncio.ensure_future(self._redis.connection_pool.disconnect())
 
     @property
     def redis(self) -> Redis:
@@ -170,21 +187,21 @@ class RedisStorage:
 
     # -- tenants ------------------------------------------------------------------------
     async def list_tenants(self) -> list[str]:
-        with unavailable():
+        with self._guard():
             raw: Any = await self.redis.smembers(self.keys.tenants)
         names = (_text(m) for m in raw)
         return [n for n in names if filelog.is_tenant_id(n)]
 
     async def create_tenant(self, tenant_id: str) -> None:
         tid = filelog.check_tenant(tenant_id)
-        with unavailable():
-            await self._create(keys=[self.keys.tenants, self.keys.feed],
-                               args=[tid, FEED_KEEP_MS])
+        with self._guard():
+            await self._create(keys=[self.keys.tenants, self.keys.feed], args=[tid, FEED_KEEP_MS])
 
     async def read_meta(self, tenant_id: str) -> Mapping[str, object]:
-        with unavailable():
+        with self._guard():
             raw: Any = await self.redis.get(
-                self.keys.tenant(filelog.check_tenant(tenant_id), "meta"))
+                self.keys.tenant(filelog.check_tenant(tenant_id), "meta")
+            )
         try:
             data = json.loads(raw) if raw is not None else None
         except (ValueError, RecursionError):
@@ -196,7 +213,7 @@ class RedisStorage:
         key = self.keys.tenant(filelog.check_tenant(tenant_id), "log")
         start = "-"
         while True:
-            with unavailable():
+            with self._guard():
                 entries = _entries(await self.redis.xrange(key, start, "+", count=CHUNK))
             if not entries:
                 return
@@ -222,12 +239,19 @@ class RedisStorage:
         if not batch:
             return []
         k = self.keys
-        with unavailable():
-            first = int(await self._append(
-                keys=[k.tenants, k.feed, k.tenant(tid, "seq"), k.tenant(tid, "log"),
-                      k.tenant(tid, "cids")],
-                args=[tid, FEED_KEEP_MS, ts_ms, name, client_id, CLIENT_IDS_KEPT, *batch],
-            ))
+        with self._guard():
+            first = int(
+                await self._append(
+                    keys=[
+                        k.tenants,
+                        k.feed,
+                        k.tenant(tid, "seq"),
+                        k.tenant(tid, "log"),
+                        k.tenant(tid, "cids"),
+                    ],
+                    args=[tid, FEED_KEEP_MS, ts_ms, name, client_id, CLIENT_IDS_KEPT, *batch],
+                )
+            )
         if not first:
             return []  # this client id was stored already (a retry, maybe via another replica)
         return [Record(first + i, ts_ms, name, line, client_id) for i, line in enumerate(batch)]
@@ -236,7 +260,7 @@ class RedisStorage:
     async def put_msg(self, tenant_id: str, name: str, body: bytes) -> bool:
         tid = filelog.check_tenant(tenant_id)
         k = self.keys
-        with unavailable():
+        with self._guard():
             created: Any = await self._put_msg(
                 keys=[k.tenant(tid, "msgs"), k.tenant(tid, "seq"), k.tenant(tid, "log"), k.feed],
                 args=[tid, FEED_KEEP_MS, filelog.check_name(name, "message name"), body],
@@ -245,32 +269,32 @@ class RedisStorage:
 
     async def get_msg(self, tenant_id: str, name: str) -> bytes | None:
         key = self.keys.tenant(filelog.check_tenant(tenant_id), "msgs")
-        with unavailable():
+        with self._guard():
             body: Any = await self.redis.hget(key, filelog.check_name(name))
         return None if body is None else bytes(body)
 
     async def list_msgs(self, tenant_id: str) -> list[str]:
         key = self.keys.tenant(filelog.check_tenant(tenant_id), "msgs")
-        with unavailable():
+        with self._guard():
             names: Any = await self.redis.hkeys(key)
         return sorted(_text(n) for n in names)
 
     # -- dispatch -----------------------------------------------------------------------
     async def put_dispatch(self, tenant_id: str, session: str, prompt: str) -> None:
         key = self.keys.tenant(filelog.check_tenant(tenant_id), "dispatch")
-        with unavailable():
+        with self._guard():
             await self.redis.hset(key, filelog.check_session(session), prompt.encode("utf-8"))
 
     async def take_dispatch(self, tenant_id: str, session: str) -> str | None:
         key = self.keys.tenant(filelog.check_tenant(tenant_id), "dispatch")
-        with unavailable():
+        with self._guard():
             data: Any = await self._take(keys=[key], args=[filelog.check_session(session)])
         return None if data is None else bytes(data).decode("utf-8", "replace")
 
     # -- following (replicas) -----------------------------------------------------------
     async def changes_between(self, tenant_id: str, after: int, before: int) -> Change:
         key = self.keys.tenant(filelog.check_tenant(tenant_id), "log")
-        with unavailable():
+        with self._guard():
             entries = _entries(await self.redis.xrange(key, f"({after}-0", f"({before}-0"))
         return _change(tenant_id, entries)
 
@@ -281,31 +305,57 @@ class RedisStorage:
         cursors = {tid: f"{seq}-0".encode() for tid, seq in positions.items()}
         # Remember where the feed ends *before* listing: a tenant that changes after the
         # snapshot is then both listed and in the feed, never in neither.
-        with unavailable():
+        with self._guard():
             last = _entries(await r.xrevrange(feed, count=1))
             feed_id = last[0][0] if last else b"0-0"
             members: Any = await r.smembers(self.keys.tenants)
         tenants = [_text(m) for m in members]
         tenants = [t for t in tenants if filelog.is_tenant_id(t)]
+        await self._check_not_behind(r, positions)
         for i in range(0, len(tenants), RESYNC_BATCH):
             for change in await self._read(r, tenants[i : i + RESYNC_BATCH], cursors):
                 yield change
         while True:
-            with unavailable():
+            with self._guard():
                 got: Any = await r.xread({feed: feed_id}, count=FOLLOW_COUNT, block=BLOCK_MS)
             if not got:
                 continue  # the block timed out: nothing happened
             entries = _entries(got[0][1])
             feed_id = entries[-1][0]
             touched = dict.fromkeys(
-                t for t in (_text(f.get(b"t", b"")) for _, f in entries)
-                if filelog.is_tenant_id(t)
+                t for t in (_text(f.get(b"t", b"")) for _, f in entries) if filelog.is_tenant_id(t)
             )
             for change in await self._read(r, list(touched), cursors):
                 yield change
 
-    async def _read(self, r: Redis, tenants: list[str], cursors: dict[str, bytes]
-                    ) -> list[Change]:
+    async def _check_not_behind(self, r: Redis, positions: Mapping[str, int]) -> None:
+        """Log loudly when Redis holds fewer events of a tenant than this replica applied.
+
+        Only lost acknowledged writes do that (a failover to a Redis replica that had not
+        received them, a restore from an older backup): this replica's state is then ahead
+        of the store and new appends would reuse seqs it applied already. Restart it.
+        """
+        items = [(t, s) for t, s in positions.items() if s > 0]
+        for i in range(0, len(items), RESYNC_BATCH):
+            batch = items[i : i + RESYNC_BATCH]
+            with self._guard():
+                async with r.pipeline(transaction=False) as pipe:
+                    for tid, _seq in batch:
+                        _ = pipe.get(self.keys.tenant(tid, "seq"))
+                    tops: Any = await pipe.execute()
+            for (tid, seq), top in zip(batch, tops, strict=True):
+                stored = int(top or 0)
+                if stored < seq:
+                    log.error(
+                        "redis holds fewer events than this replica applied: "
+                        "acknowledged events were lost (failover or restore); "
+                        "restart this replica",
+                        tenant=tid[:12],
+                        redis_seq=stored,
+                        applied_seq=seq,
+                    )
+
+    async def _read(self, r: Redis, tenants: list[str], cursors: dict[str, bytes]) -> list[Change]:
         """Everything after each tenant's cursor (pipelined), advancing the cursors.
 
         A tenant without a cursor is new to the caller: it gets a change even when empty.
@@ -315,13 +365,12 @@ class RedisStorage:
         fresh = {t for t in tenants if t not in cursors}
         todo = list(tenants)
         while todo:
-            with unavailable():
+            with self._guard():
                 async with r.pipeline(transaction=False) as pipe:
                     for tid in todo:
                         start = cursors.get(tid)
                         lo = "(" + start.decode() if start is not None else "-"
-                        _ = pipe.xrange(self.keys.tenant(tid, "log"), lo, "+",
-                                        count=FOLLOW_COUNT)
+                        _ = pipe.xrange(self.keys.tenant(tid, "log"), lo, "+", count=FOLLOW_COUNT)
                     results: Any = await pipe.execute()
             again = []
             for tid, raw in zip(todo, results, strict=True):
@@ -338,4 +387,3 @@ class RedisStorage:
             if pending[tid] or tid in fresh:
                 out.append(_change(tid, pending[tid]))
         return out
-

@@ -19,6 +19,7 @@ DEFAULT_VIEW_FORMATS: Mapping[str, str] = {
     "markdown": "text/markdown; charset=utf-8",
 }
 SESSION_PATTERN = "^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,63}$"
+_OPTIONAL_SESSION = "^([A-Za-z0-9_-][A-Za-z0-9_.-]{0,63})?$"
 # A message name: like a session name but longer, and never containing "..".
 FILE_PATTERN = "^(?!.*[.][.])[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}$"
 # One event line: no line break nor control character (grammar.line_problem).
@@ -170,8 +171,10 @@ def openapi_document(view_formats: Mapping[str, str] | None = None) -> dict[str,
                               **_errors(400, 403, 408, 413, *_ANY)}}},
             "/msg/{file}": {
                 "get": {"summary": "Read a message (?session= acknowledges it)",
-                        "parameters": [_FILE, {"name": "session", "in": "query", "schema": {
-                            "type": "string", "pattern": SESSION_PATTERN}}],
+                        "parameters": [_FILE, {
+                            "name": "session", "in": "query",
+                            "description": "acknowledge as this session (empty: no one)",
+                            "schema": {"type": "string", "pattern": _OPTIONAL_SESSION}}],
                         "responses": {"200": {"description": "message", "content": _MD},
                                       **_errors(400, 403, 404, *_ANY)}},
                 "post": {"summary": "Create an immutable message (at most 65536 bytes of UTF-8)",
@@ -220,7 +223,7 @@ def openapi_document(view_formats: Mapping[str, str] | None = None) -> dict[str,
                 "summary": "Recent events filtered by session, verb, channel; paged by before",
                 "parameters": [
                     {"name": "session", "in": "query", "schema": {
-                        "type": "string", "pattern": "^([A-Za-z0-9_-][A-Za-z0-9_.-]{0,63})?$"}},
+                        "type": "string", "pattern": _OPTIONAL_SESSION}},
                     *({"name": n, "in": "query", "schema": {"type": "string"}}
                       for n in ("verb", "channel")),
                     # an empty value means the default

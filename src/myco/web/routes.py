@@ -63,9 +63,8 @@ def check_director_verbs(request: web.Request, session: str, lines: object) -> N
         return
     verbs = daemon_of(request).verbs
     for i, line in enumerate(lines):
-        if line_problem(line) is not None:
+        if not isinstance(line, str) or line_problem(line) is not None:
             continue
-        assert isinstance(line, str)
         parsed = parse_line(line, verbs.session_verbs, verbs.keys)
         verb = verbs.canonical.get(parsed.verb, parsed.verb) if parsed else ""
         if verb in DIRECTOR_VERBS:

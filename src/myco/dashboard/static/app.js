@@ -193,6 +193,7 @@
     snap = data;
     clockOffset = data.now_ms - Date.now();
     data.events.forEach(remember);
+    prune();
     lastSeq = Math.max(lastSeq, data.last_seq);
     if (!viewSession) viewSession = pickDefaultView(data);
     render();
@@ -226,10 +227,12 @@
   function remember(ev) {
     events.set(ev.seq, ev);
     if (ev.seq > lastSeq) lastSeq = ev.seq;
-    if (events.size > EVENTS_KEPT) {
-      var seqs = Array.from(events.keys()).sort(function (a, b) { return a - b; });
-      for (var i = 0; i < seqs.length - EVENTS_KEPT; i++) events.delete(seqs[i]);
-    }
+  }
+
+  function prune() {   // after a batch: keep the newest EVENTS_KEPT
+    if (events.size <= EVENTS_KEPT) return;
+    var seqs = Array.from(events.keys()).sort(function (a, b) { return a - b; });
+    for (var i = 0; i < seqs.length - EVENTS_KEPT; i++) events.delete(seqs[i]);
   }
 
   // -- rendering -----------------------------------------------------------------------------
@@ -450,6 +453,8 @@
     reloadTimeline();
     showView(name, false);
     renderGraph();
+    var again = document.querySelector('[data-key="node-' + CSS.escape(name) + '"]');
+    if (again) again.focus();   // keep the keyboard user where they were
   }
 
   // -- questions, directives, resources, artifacts, messages -----------------------------------
@@ -640,6 +645,7 @@
     q.set("limit", "200");
     return getJSON("/-/dashboard/events?" + q.toString()).then(function (data) {
       data.events.forEach(remember);
+      prune();
       return data;
     });
   }
@@ -804,6 +810,7 @@
     } else if (type === "events") {
       var fresh = new Set();
       payload.forEach(function (ev) { if (!events.has(ev.seq)) fresh.add(ev.seq); remember(ev); });
+      prune();
       if (fresh.size) renderTimeline(fresh);
       scheduleRefresh();
     } else if (type === "reset") {
