@@ -60,18 +60,30 @@ def _free_port() -> int:
 
 def _payload(hook: str, n: int) -> bytes:
     if hook == "prompt":
-        return json.dumps({"session_id": "bench", "prompt": f"task {n}",
-                           "hook_event_name": "UserPromptSubmit"}).encode()
-    return json.dumps({"session_id": "bench", "prompt_id": f"bench-{n}-{time.time_ns()}",
-                       "hook_event_name": "Stop", "stop_hook_active": False,
-                       "last_assistant_message": f"Done.\n<myco>\nnote bench step-{n}\n</myco>"
-                       }).encode()
+        return json.dumps(
+            {"session_id": "bench", "prompt": f"task {n}", "hook_event_name": "UserPromptSubmit"}
+        ).encode()
+    return json.dumps(
+        {
+            "session_id": "bench",
+            "prompt_id": f"bench-{n}-{time.time_ns()}",
+            "hook_event_name": "Stop",
+            "stop_hook_active": False,
+            "last_assistant_message": f"Done.\n<myco>\nnote bench step-{n}\n</myco>",
+        }
+    ).encode()
 
 
 def _time(argv: Sequence[str], stdin: bytes, env: dict[str, str]) -> float:
     started = time.perf_counter()
-    proc = subprocess.run(argv, input=stdin, env=env, stdout=subprocess.DEVNULL,
-                          stderr=subprocess.DEVNULL, check=False)
+    proc = subprocess.run(
+        argv,
+        input=stdin,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        check=False,
+    )
     took = (time.perf_counter() - started) * 1000
     if proc.returncode != 0:
         raise RuntimeError(f"{argv} exited {proc.returncode}")
@@ -87,15 +99,26 @@ def _summary(hook: str, daemon: str, samples: list[float]) -> HookTiming:
 def measure(work: Path, runs: int = 30, warmup: int = 3) -> list[HookTiming]:
     """Time the bare interpreter and each (hook, daemon up/down) case *runs* times."""
     state = work / "state"
-    base = {**os.environ, "MYCO_TOKEN": TOKEN, "MYCO_SESSION": "BENCH",
-            "MYCO_STATE_DIR": str(state)}
+    base = {
+        **os.environ,
+        "MYCO_TOKEN": TOKEN,
+        "MYCO_SESSION": "BENCH",
+        "MYCO_STATE_DIR": str(state),
+    }
     base.pop("MYCO_HOOK_DEBUG", None)
-    results = [_summary("(python -c pass)", "—", [
-        _time([sys.executable, "-c", "pass"], b"", base) for _ in range(runs)])]
+    results = [
+        _summary(
+            "(python -c pass)",
+            "—",
+            [_time([sys.executable, "-c", "pass"], b"", base) for _ in range(runs)],
+        )
+    ]
     argv = myco_executable()
     with Daemon(work / "data", "--quiet") as daemon:
-        cases = {"up": f"http://127.0.0.1:{daemon.port}",
-                 "down": f"http://127.0.0.1:{_free_port()}"}
+        cases = {
+            "up": f"http://127.0.0.1:{daemon.port}",
+            "down": f"http://127.0.0.1:{_free_port()}",
+        }
         for hook in ("prompt", "stop"):
             for where, url in cases.items():
                 env = {**base, "MYCO_URL": url}
@@ -110,12 +133,16 @@ def measure(work: Path, runs: int = 30, warmup: int = 3) -> list[HookTiming]:
 
 
 def table(results: Sequence[HookTiming]) -> str:
-    lines = ["| hook | daemon | runs | median | p95 | max | target (median) |",
-             "|---|---|---|---|---|---|---|"]
+    lines = [
+        "| hook | daemon | runs | median | p95 | max | target (median) |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for r in results:
         verdict = "—" if r.daemon == "—" else ("pass" if r.ok else "**FAIL**")
-        lines.append(f"| {r.hook} | {r.daemon} | {r.runs} | {r.median_ms:.1f} ms | "
-                     f"{r.p95_ms:.1f} ms | {r.max_ms:.1f} ms | < {TARGET_MS:.0f} ms: {verdict} |")
+        lines.append(
+            f"| {r.hook} | {r.daemon} | {r.runs} | {r.median_ms:.1f} ms | "
+            f"{r.p95_ms:.1f} ms | {r.max_ms:.1f} ms | < {TARGET_MS:.0f} ms: {verdict} |"
+        )
     return "\n".join(lines)
 
 

@@ -46,7 +46,7 @@ class Conn:
         if i < 0:
             raise RuntimeError(f"response without Content-Length: {head[:200]!r}")
         j = head.index(b"\r\n", i + 2)
-        body = await self.reader.readexactly(int(head[i + 17:j]))
+        body = await self.reader.readexactly(int(head[i + 17 : j]))
         return status, body
 
     async def close(self) -> None:
@@ -59,15 +59,15 @@ class Conn:
 
 
 def build(method: str, port: int, path: str, token: str, body: bytes = b"") -> bytes:
-    head = [f"{method} {path} HTTP/1.1", f"Host: {HOST}:{port}",
-            f"Authorization: Bearer {token}"]
+    head = [f"{method} {path} HTTP/1.1", f"Host: {HOST}:{port}", f"Authorization: Bearer {token}"]
     if method == "POST":
         head += ["Content-Type: application/json", f"Content-Length: {len(body)}"]
     return ("\r\n".join(head) + "\r\n\r\n").encode() + body
 
 
-def post_events(port: int, token: str, session: str, lines: Sequence[str],
-                msgs: dict[str, str] | None = None) -> bytes:
+def post_events(
+    port: int, token: str, session: str, lines: Sequence[str], msgs: dict[str, str] | None = None
+) -> bytes:
     payload: dict[str, object] = {"session": session, "events": list(lines)}
     if msgs:
         payload["msgs"] = msgs
@@ -112,8 +112,14 @@ class LoadResult:
         return (self.server_cpu / self.seconds, self.client_cpu / self.seconds)
 
 
-async def closed_loop(port: int, pid: int, requests: Sequence[bytes], concurrency: int,
-                      duration: float, warmup: float = 0.3) -> LoadResult:
+async def closed_loop(
+    port: int,
+    pid: int,
+    requests: Sequence[bytes],
+    concurrency: int,
+    duration: float,
+    warmup: float = 0.3,
+) -> LoadResult:
     """*concurrency* connections replay *requests* (round robin) for *warmup* + *duration* s.
 
     Only requests that complete inside the measured window count.

@@ -17,8 +17,10 @@ async def _touch(port: int, tokens: list[str]) -> None:
     conn = await http_load.Conn().open(port)
     try:
         for token in tokens:
-            for raw in (http_load.post_events(port, token, "W01", ["say idle check"]),
-                        http_load.build("GET", port, "/view/W01", token)):
+            for raw in (
+                http_load.post_events(port, token, "W01", ["say idle check"]),
+                http_load.build("GET", port, "/view/W01", token),
+            ):
                 status, body = await conn.request(raw)
                 if status != 200:
                     raise RuntimeError(f"idle setup failed: {status} {body[:200]!r}")
@@ -26,8 +28,9 @@ async def _touch(port: int, tokens: list[str]) -> None:
         await conn.close()
 
 
-def measure(work_dir: Path, seconds: float, tenants: int = 3, events: int = 20_000,
-            settle: float = 1.5) -> dict[str, float]:
+def measure(
+    work_dir: Path, seconds: float, tenants: int = 3, events: int = 20_000, settle: float = 1.5
+) -> dict[str, float]:
     """CPU share (percent of one core) used by an idle daemon over *seconds*."""
     tokens = [http_load.new_token() for _ in range(tenants)]
     data_dir = work_dir / "idle-data"
@@ -38,5 +41,9 @@ def measure(work_dir: Path, seconds: float, tenants: int = 3, events: int = 20_0
         c0, t0 = cpu_seconds(daemon.pid), time.monotonic()
         time.sleep(seconds)
         c1, t1 = cpu_seconds(daemon.pid), time.monotonic()
-    return {"percent": (c1 - c0) / (t1 - t0) * 100, "seconds": t1 - t0,
-            "tenants": tenants, "events": total}
+    return {
+        "percent": (c1 - c0) / (t1 - t0) * 100,
+        "seconds": t1 - t0,
+        "tenants": tenants,
+        "events": total,
+    }

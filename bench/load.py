@@ -107,8 +107,9 @@ def session_lines(sessions: int, per_session: int, seed: int = 11) -> dict[str, 
     return out
 
 
-async def _session(name: str, lines: list[str], port: int, token: str, deadline: float,
-                   report: LoadReport) -> None:
+async def _session(
+    name: str, lines: list[str], port: int, token: str, deadline: float, report: LoadReport
+) -> None:
     conn = await Conn().open(port)
     view = build("GET", port, f"/view/{name}", token)
     k = 0
@@ -150,7 +151,8 @@ async def _count_stored(port: int, token: str) -> dict[str, int]:
     try:
         while True:
             status, body = await conn.request(
-                build("GET", port, f"/events?after={after}&limit=50000", token))
+                build("GET", port, f"/events?after={after}&limit=50000", token)
+            )
             if status != 200:
                 raise RuntimeError(f"GET /events: {status} {body[:200]!r}")
             events = json.loads(body)["events"]
@@ -179,17 +181,24 @@ async def drive(ports: Sequence[int], sessions: int, duration: float) -> LoadRep
         await first.close()
     start = time.monotonic()
     deadline = start + duration
-    await asyncio.gather(*(
-        _session(name, lines[name], ports[i % len(ports)], token, deadline, report)
-        for i, name in enumerate(names)
-    ))
+    await asyncio.gather(
+        *(
+            _session(name, lines[name], ports[i % len(ports)], token, deadline, report)
+            for i, name in enumerate(names)
+        )
+    )
     report.seconds = time.monotonic() - start
     report.stored = await _count_stored(ports[0], token)
     return report
 
 
-def run(duration: float = 30.0, sessions: int = 50, replicas: int = 2, storage: str = "redis",
-        workdir: Path | None = None) -> LoadReport:
+def run(
+    duration: float = 30.0,
+    sessions: int = 50,
+    replicas: int = 2,
+    storage: str = "redis",
+    workdir: Path | None = None,
+) -> LoadReport:
     """Start Redis (for ``redis``) and the replicas, drive the load, stop everything."""
     if storage == "file" and replicas != 1:
         raise ValueError("the file backend serves one daemon per data directory")
@@ -216,23 +225,25 @@ def markdown(report: LoadReport) -> str:
     s = report.summary()
     when = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d")
     machine = f"{os.cpu_count()} cores, Python {platform.python_version()}"
-    return "\n".join([
-        f"Measured {when} on {machine} with `python -m bench.load` (client, daemons and",
-        "Redis on the same machine, loopback only). Each session is one keep-alive",
-        "connection posting one event (with a client id) three times out of four and reading",
-        "its view the fourth, without pause.",
-        "",
-        "| what | result |",
-        "|---|---|",
-        f"| setup | {s['sessions']} concurrent sessions, {s['replicas']} replica(s), "
-        f"`--storage {s['storage']}`, {s['seconds']} s |",
-        f"| throughput | {s['requests_per_s']} requests/s ({s['events_per_s']} events/s "
-        f"posted, {s['requests']} requests) |",
-        f"| latency | p50 {s['p50_ms']} ms, p99 {s['p99_ms']} ms, max {s['max_ms']} ms |",
-        f"| errors | {s['errors']} |",
-        f"| acknowledged events stored exactly once | {s['events_stored']} of "
-        f"{s['events_acked']}: {'yes' if s['verified'] else '**NO**'} |",
-    ])
+    return "\n".join(
+        [
+            f"Measured {when} on {machine} with `python -m bench.load` (client, daemons and",
+            "Redis on the same machine, loopback only). Each session is one keep-alive",
+            "connection posting one event (with a client id) three times out of four and reading",
+            "its view the fourth, without pause.",
+            "",
+            "| what | result |",
+            "|---|---|",
+            f"| setup | {s['sessions']} concurrent sessions, {s['replicas']} replica(s), "
+            f"`--storage {s['storage']}`, {s['seconds']} s |",
+            f"| throughput | {s['requests_per_s']} requests/s ({s['events_per_s']} events/s "
+            f"posted, {s['requests']} requests) |",
+            f"| latency | p50 {s['p50_ms']} ms, p99 {s['p99_ms']} ms, max {s['max_ms']} ms |",
+            f"| errors | {s['errors']} |",
+            f"| acknowledged events stored exactly once | {s['events_stored']} of "
+            f"{s['events_acked']}: {'yes' if s['verified'] else '**NO**'} |",
+        ]
+    )
 
 
 def write_section(path: Path, text: str) -> None:
@@ -264,14 +275,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.json:
         print(json.dumps(s, indent=2))
     else:
-        print(f"load: {s['sessions']} sessions on {s['replicas']} replica(s) "
-              f"(--storage {s['storage']}) for {s['seconds']} s")
-        print(f"  throughput: {s['requests_per_s']} requests/s, {s['events_per_s']} events/s "
-              f"({s['requests']} requests)")
+        print(
+            f"load: {s['sessions']} sessions on {s['replicas']} replica(s) "
+            f"(--storage {s['storage']}) for {s['seconds']} s"
+        )
+        print(
+            f"  throughput: {s['requests_per_s']} requests/s, {s['events_per_s']} events/s "
+            f"({s['requests']} requests)"
+        )
         print(f"  latency:    p50 {s['p50_ms']} ms, p99 {s['p99_ms']} ms, max {s['max_ms']} ms")
         print(f"  errors:     {s['errors']} {s['first_error']}".rstrip())
-        print(f"  stored:     {s['events_stored']} of {s['events_acked']} acknowledged events "
-              f"({'verified' if s['verified'] else 'MISMATCH'})")
+        print(
+            f"  stored:     {s['events_stored']} of {s['events_acked']} acknowledged events "
+            f"({'verified' if s['verified'] else 'MISMATCH'})"
+        )
     if args.write:
         write_section(args.write, markdown(report))
         print(f"wrote {args.write}")

@@ -31,8 +31,19 @@ class Daemon:
         self.err_path = data_dir.parent / f"{data_dir.name}.stderr"
 
     def start(self, timeout: float = 60.0) -> int:
-        cmd = [sys.executable, "-m", "myco", "serve", "--host", "127.0.0.1", "--port", "0",
-               "--data-dir", str(self.data_dir), *self.args]
+        cmd = [
+            sys.executable,
+            "-m",
+            "myco",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--data-dir",
+            str(self.data_dir),
+            *self.args,
+        ]
         with self.out_path.open("wb") as out, self.err_path.open("wb") as err:
             self.proc = subprocess.Popen(cmd, stdout=out, stderr=err, env=self.env)
         deadline = time.monotonic() + timeout
@@ -83,7 +94,7 @@ def cpu_seconds(pid: int) -> float:
     """utime + stime of process *pid* (from ``/proc/<pid>/stat``), in seconds."""
     with open(f"/proc/{pid}/stat", "rb") as f:
         data = f.read()
-    fields = data[data.rindex(b")") + 2:].split()
+    fields = data[data.rindex(b")") + 2 :].split()
     # fields[0] is field 3 (state): utime and stime are fields 14 and 15
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
 

@@ -67,8 +67,9 @@ class Propagation:
         return not self.lost and bool(a) and percentile(a, 0.99) * 1000 < TARGET_P99_MS
 
 
-async def _probe(i: int, a: Conn, b: Conn, ports: tuple[int, int], token: str,
-                 result: Propagation) -> None:
+async def _probe(
+    i: int, a: Conn, b: Conn, ports: tuple[int, int], token: str, result: Propagation
+) -> None:
     body = json.dumps({"session": "PROBE", "events": [f"start probe-{i}"]}).encode()
     post = build("POST", ports[0], "/events", token, body)
     status = build("GET", ports[1], "/status", token)
@@ -123,12 +124,12 @@ def idle_cpu(pids: Sequence[int], seconds: float) -> list[float]:
     return [(cpu_seconds(p) - b) / seconds for p, b in zip(pids, before, strict=True)]
 
 
-def run(probes: int = 500, idle_seconds: float = 3.0, workdir: Path | None = None
-        ) -> Propagation:
+def run(probes: int = 500, idle_seconds: float = 3.0, workdir: Path | None = None) -> Propagation:
     with ExitStack() as stack:
         if workdir is None:
-            workdir = Path(stack.enter_context(
-                tempfile.TemporaryDirectory(prefix="myco-propagation-")))
+            workdir = Path(
+                stack.enter_context(tempfile.TemporaryDirectory(prefix="myco-propagation-"))
+            )
         server = stack.enter_context(RedisServer(workdir / "redis"))
         args = ("--quiet", "--storage", "redis", "--redis-url", server.url)
         first = stack.enter_context(Daemon(workdir / "a", *args))
@@ -139,8 +140,9 @@ def run(probes: int = 500, idle_seconds: float = 3.0, workdir: Path | None = Non
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m bench.propagation",
-                                description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(
+        prog="python -m bench.propagation", description=__doc__.split("\n")[0]
+    )
     p.add_argument("--probes", type=int, default=500, help="events to time (default 500)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     args = p.parse_args(argv)
@@ -152,13 +154,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(json.dumps(s, indent=2))
     else:
         print(f"propagation over {s['probes']} probes (replica A -> replica B, loopback):")
-        print(f"  ack -> visible on B:  p50 {s['ack_to_visible_p50_ms']} ms, "
-              f"p99 {s['ack_to_visible_p99_ms']} ms, max {s['ack_to_visible_max_ms']} ms "
-              f"(target p99 < {TARGET_P99_MS:g} ms)")
-        print(f"  post -> visible on B: p50 {s['post_to_visible_p50_ms']} ms, "
-              f"p99 {s['post_to_visible_p99_ms']} ms")
-        print(f"  lost probes: {s['lost']}; idle CPU of the replicas: "
-              f"{', '.join(f'{c * 100:.2f} %' for c in result.idle_cpu)}")
+        print(
+            f"  ack -> visible on B:  p50 {s['ack_to_visible_p50_ms']} ms, "
+            f"p99 {s['ack_to_visible_p99_ms']} ms, max {s['ack_to_visible_max_ms']} ms "
+            f"(target p99 < {TARGET_P99_MS:g} ms)"
+        )
+        print(
+            f"  post -> visible on B: p50 {s['post_to_visible_p50_ms']} ms, "
+            f"p99 {s['post_to_visible_p99_ms']} ms"
+        )
+        print(
+            f"  lost probes: {s['lost']}; idle CPU of the replicas: "
+            f"{', '.join(f'{c * 100:.2f} %' for c in result.idle_cpu)}"
+        )
     return 0 if result.ok else 1
 
 

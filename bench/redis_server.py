@@ -50,8 +50,14 @@ class RedisServer:
     :param appendonly: keep an AOF (``appendfsync`` as given); without it nothing is saved.
     """
 
-    def __init__(self, directory: Path, *, appendonly: bool = False,
-                 appendfsync: str = "everysec", port: int | None = None) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        appendonly: bool = False,
+        appendfsync: str = "everysec",
+        port: int | None = None,
+    ) -> None:
         self.dir = directory
         self.dir.mkdir(parents=True, exist_ok=True)
         self.appendonly = appendonly
@@ -65,21 +71,37 @@ class RedisServer:
 
     def start(self, timeout: float = 20.0) -> RedisServer:
         cmd = [
-            "redis-server", "--bind", "127.0.0.1", "--port", str(self.port),
-            "--dir", str(self.dir), "--save", "", "--daemonize", "no",
-            "--appendonly", "yes" if self.appendonly else "no",
-            "--appendfsync", self.appendfsync, "--logfile", str(self.dir / "redis.log"),
+            "redis-server",
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--dir",
+            str(self.dir),
+            "--save",
+            "",
+            "--daemonize",
+            "no",
+            "--appendonly",
+            "yes" if self.appendonly else "no",
+            "--appendfsync",
+            self.appendfsync,
+            "--logfile",
+            str(self.dir / "redis.log"),
         ]
         # preexec_fn is unsafe once threads run (e.g. a restart under load): skip it then
         alone = threading.active_count() == 1
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                     start_new_session=True,
-                                     preexec_fn=_die_with_parent if alone else None)
+        self.proc = subprocess.Popen(
+            cmd,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            preexec_fn=_die_with_parent if alone else None,
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"redis-server exited with {self.proc.returncode}: "
-                                   f"{self.log()}")
+                raise RuntimeError(f"redis-server exited with {self.proc.returncode}: {self.log()}")
             if self.ping():
                 return self
             time.sleep(0.02)

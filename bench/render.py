@@ -35,8 +35,9 @@ class RenderPoint:
         return percentile(getattr(self, which), q) * 1000
 
 
-def measure(checkpoints: Sequence[int], sessions: int = 50, rounds: int = 3,
-            seed: int = 11) -> list[RenderPoint]:
+def measure(
+    checkpoints: Sequence[int], sessions: int = 50, rounds: int = 3, seed: int = 11
+) -> list[RenderPoint]:
     """Apply events up to each checkpoint in turn and time the views there."""
     swarm = Swarm()
     state, verbs = swarm.state, swarm.verbs

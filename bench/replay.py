@@ -69,13 +69,20 @@ def write_data_dir(data_dir: Path, tenants: dict[str, int], sessions: int = 50) 
 
 def measure(data_dir: Path, out: Path, timeout: float = 300.0) -> dict[str, float]:
     """Run the replay in a fresh interpreter; returns its measurements."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-        p for p in (str(Path(__file__).resolve().parent.parent), os.environ.get("PYTHONPATH"))
-        if p
-    )}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(
+            p
+            for p in (str(Path(__file__).resolve().parent.parent), os.environ.get("PYTHONPATH"))
+            if p
+        ),
+    }
     proc = subprocess.run(
         [sys.executable, "-m", "bench.replay", str(data_dir), str(out)],
-        capture_output=True, timeout=timeout, env=env, check=False,
+        capture_output=True,
+        timeout=timeout,
+        env=env,
+        check=False,
     )
     if proc.returncode != 0:
         raise RuntimeError(f"replay child failed ({proc.returncode}): {proc.stderr[-3000:]!r}")

@@ -55,10 +55,12 @@ class Sizes:
 
 
 PRESETS = {
-    "full": Sizes(5.0, 8, 2000, 5000, 2000, 4.0, 8, (1000, 100_000, 1_000_000), 3,
-                  1_000_000, 10.0, 3, 20_000),
-    "quick": Sizes(1.5, 8, 500, 1000, 500, 1.5, 8, (1000, 10_000, 100_000), 2,
-                   100_000, 3.0, 2, 5_000),
+    "full": Sizes(
+        5.0, 8, 2000, 5000, 2000, 4.0, 8, (1000, 100_000, 1_000_000), 3, 1_000_000, 10.0, 3, 20_000
+    ),
+    "quick": Sizes(
+        1.5, 8, 500, 1000, 500, 1.5, 8, (1000, 10_000, 100_000), 2, 100_000, 3.0, 2, 5_000
+    ),
     # for tests/test_bench_smoke.py: proves the code paths, measures nothing meaningful
     "tiny": Sizes(0.3, 2, 20, 100, 20, 0.3, 2, (100, 300, 1000), 1, 2000, 0.5, 1, 200),
 }
@@ -101,22 +103,33 @@ async def _http(port: int, pid: int, sizes: Sizes, parts: Sequence[str]) -> list
         _log(f"POST /events: sequential x{sizes.post_sequential}")
         seq = await http_load.sequential(port, reqs[: sizes.post_sequential])
         _log(f"POST /events: {sizes.post_concurrency} connections for {sizes.post_seconds}s")
-        res = await http_load.closed_loop(port, pid, reqs[sizes.post_sequential:],
-                                          sizes.post_concurrency, sizes.post_seconds)
+        res = await http_load.closed_loop(
+            port, pid, reqs[sizes.post_sequential :], sizes.post_concurrency, sizes.post_seconds
+        )
         for r in (seq, res):
             if r.errors:
                 raise RuntimeError(f"POST /events errors: {r.errors}, first: {r.first_error}")
         server, client = res.cpu_share()
         c = sizes.post_concurrency
         rows += [
-            Row(f"POST /events throughput (1 line/post, {c} connections)",
-                f"{res.rate:,.0f} posts/s", ">= 2,000 posts/s", res.rate >= 2000),
-            Row(f"POST /events latency p50 / p99 ({c} connections)",
-                f"{_ms(res.p(0.5))} / {_ms(res.p(0.99))}"),
-            Row("POST /events latency p50 / p99 (1 sequential client)",
-                f"{_ms(seq.p(0.5))} / {_ms(seq.p(0.99))}"),
-            Row("CPU during POST load: daemon / load generator",
-                f"{server:.0%} / {client:.0%} of a core"),
+            Row(
+                f"POST /events throughput (1 line/post, {c} connections)",
+                f"{res.rate:,.0f} posts/s",
+                ">= 2,000 posts/s",
+                res.rate >= 2000,
+            ),
+            Row(
+                f"POST /events latency p50 / p99 ({c} connections)",
+                f"{_ms(res.p(0.5))} / {_ms(res.p(0.99))}",
+            ),
+            Row(
+                "POST /events latency p50 / p99 (1 sequential client)",
+                f"{_ms(seq.p(0.5))} / {_ms(seq.p(0.99))}",
+            ),
+            Row(
+                "CPU during POST load: daemon / load generator",
+                f"{server:.0%} / {client:.0%} of a core",
+            ),
         ]
     if "view" in parts:
         token = http_load.new_token()
@@ -129,19 +142,26 @@ async def _http(port: int, pid: int, sizes: Sizes, parts: Sequence[str]) -> list
         n = sizes.view_sequential
         seq = await http_load.sequential(port, (reqs[i % len(reqs)] for i in range(n)))
         _log(f"GET /view: {sizes.view_concurrency} connections for {sizes.view_seconds}s")
-        res = await http_load.closed_loop(port, pid, reqs, sizes.view_concurrency,
-                                          sizes.view_seconds)
+        res = await http_load.closed_loop(
+            port, pid, reqs, sizes.view_concurrency, sizes.view_seconds
+        )
         for r in (seq, res):
             if r.errors:
                 raise RuntimeError(f"GET /view errors: {r.errors}, first: {r.first_error}")
         p50 = seq.p(0.5)
         ev = _n(sizes.view_events)
         rows += [
-            Row(f"GET /view latency p50 (1 sequential client, 51 sessions, {ev} events)",
-                _ms(p50), "< 1 ms", p50 < 1.0),
+            Row(
+                f"GET /view latency p50 (1 sequential client, 51 sessions, {ev} events)",
+                _ms(p50),
+                "< 1 ms",
+                p50 < 1.0,
+            ),
             Row("GET /view latency p99 (1 sequential client)", _ms(seq.p(0.99))),
-            Row(f"GET /view throughput ({sizes.view_concurrency} connections)",
-                f"{res.rate:,.0f} views/s"),
+            Row(
+                f"GET /view throughput ({sizes.view_concurrency} connections)",
+                f"{res.rate:,.0f} views/s",
+            ),
         ]
     return rows
 
@@ -157,19 +177,24 @@ def bench_render(work: Path, sizes: Sizes) -> list[Row]:
     _log(f"render: building state up to {_n(max(sizes.render_points))} events in process")
     points = render.measure(sizes.render_points, rounds=sizes.render_rounds)
     rows = [
-        Row(f"view render at {_n(p.events)} events: worker p50 / p99, DIRECTOR p50",
-            f"{_ms(p.p('worker', 0.5))} / {_ms(p.p('worker', 0.99))}, "
-            f"{_ms(p.p('director', 0.5))}")
+        Row(
+            f"view render at {_n(p.events)} events: worker p50 / p99, DIRECTOR p50",
+            f"{_ms(p.p('worker', 0.5))} / {_ms(p.p('worker', 0.99))}, {_ms(p.p('director', 0.5))}",
+        )
         for p in points
     ]
     first, mid, last = points[0], points[-2], points[-1]
     for which, label in (("worker", "worker"), ("director", "DIRECTOR")):
         growth = last.p(which, 0.5) / mid.p(which, 0.5)
         overall = last.p(which, 0.5) / first.p(which, 0.5)
-        rows.append(Row(
-            f"render flatness, {label} p50: {_n(mid.events)} → {_n(last.events)} events",
-            f"{growth:.1f}x ({_n(first.events)} → {_n(last.events)}: {overall:.1f}x)",
-            "<= 1.5x (flat)", growth <= 1.5))
+        rows.append(
+            Row(
+                f"render flatness, {label} p50: {_n(mid.events)} → {_n(last.events)} events",
+                f"{growth:.1f}x ({_n(first.events)} → {_n(last.events)}: {overall:.1f}x)",
+                "<= 1.5x (flat)",
+                growth <= 1.5,
+            )
+        )
     return rows
 
 
@@ -191,14 +216,22 @@ def bench_replay(work: Path, sizes: Sizes) -> list[Row]:
     cold_rate, warm_rate = n / cold["seconds"], n / warm["seconds"]
     mib = 1024
     return [
-        Row(f"restart with {_n(n)} events of history (snapshot + tail replay)",
-            f"{warm['seconds']:.1f} s = {warm_rate:,.0f} events/s", ">= 200,000 events/s",
-            warm_rate >= 200_000),
-        Row(f"cold replay of {_n(n)} events (no snapshot: first start, or after a crash)",
-            f"{cold['seconds']:.1f} s = {cold_rate:,.0f} events/s", "—"),
-        Row(f"peak RSS after replaying {_n(n)} events (VmHWM), cold / warm",
+        Row(
+            f"restart with {_n(n)} events of history (snapshot + tail replay)",
+            f"{warm['seconds']:.1f} s = {warm_rate:,.0f} events/s",
+            ">= 200,000 events/s",
+            warm_rate >= 200_000,
+        ),
+        Row(
+            f"cold replay of {_n(n)} events (no snapshot: first start, or after a crash)",
+            f"{cold['seconds']:.1f} s = {cold_rate:,.0f} events/s",
+            "—",
+        ),
+        Row(
+            f"peak RSS after replaying {_n(n)} events (VmHWM), cold / warm",
             f"{cold['hwm_kib'] / mib:,.0f} MiB / {warm['hwm_kib'] / mib:,.0f} MiB "
-            f"(before: {cold['rss_before_kib'] / mib:,.0f} MiB)"),
+            f"(before: {cold['rss_before_kib'] / mib:,.0f} MiB)",
+        ),
     ]
 
 
@@ -212,11 +245,21 @@ def bench_hooks(work: Path, sizes: Sizes) -> list[Row]:
     (work / "hooks").mkdir(parents=True, exist_ok=True)
     for r in hooks.measure(work / "hooks", runs=runs):
         if r.daemon == "—":
-            rows.append(Row("bare interpreter start (`python -c pass`), median / p95",
-                            f"{r.median_ms:.1f} ms / {r.p95_ms:.1f} ms"))
+            rows.append(
+                Row(
+                    "bare interpreter start (`python -c pass`), median / p95",
+                    f"{r.median_ms:.1f} ms / {r.p95_ms:.1f} ms",
+                )
+            )
             continue
-        rows.append(Row(f"hook `{r.hook}`, daemon {r.daemon}: wall-clock median / p95",
-                        f"{r.median_ms:.1f} ms / {r.p95_ms:.1f} ms", "median < 100 ms", r.ok))
+        rows.append(
+            Row(
+                f"hook `{r.hook}`, daemon {r.daemon}: wall-clock median / p95",
+                f"{r.median_ms:.1f} ms / {r.p95_ms:.1f} ms",
+                "median < 100 ms",
+                r.ok,
+            )
+        )
     return rows
 
 
@@ -227,19 +270,29 @@ def bench_propagation(work: Path, sizes: Sizes) -> list[Row]:
     probes = 500 if sizes.idle_seconds >= 10 else 50
     _log(f"propagation: two replicas on a private redis-server, {probes} probes")
     s = propagation.run(probes, idle_seconds=2.0, workdir=work / "propagation").summary()
-    return [Row("replica propagation (200 on A → visible on B): p50 / p99",
-                f"{s['ack_to_visible_p50_ms']} ms / {s['ack_to_visible_p99_ms']} ms",
-                "p99 < 50 ms", float(s["ack_to_visible_p99_ms"]) < 50)]
+    return [
+        Row(
+            "replica propagation (200 on A → visible on B): p50 / p99",
+            f"{s['ack_to_visible_p50_ms']} ms / {s['ack_to_visible_p99_ms']} ms",
+            "p99 < 50 ms",
+            float(s["ack_to_visible_p99_ms"]) < 50,
+        )
+    ]
 
 
 # -- 5: idle -------------------------------------------------------------------------------
 def bench_idle(work: Path, sizes: Sizes) -> list[Row]:
     _log(f"idle: {sizes.idle_tenants} tenants, {sizes.idle_seconds:.0f}s")
     res = idle.measure(work, sizes.idle_seconds, sizes.idle_tenants, sizes.idle_events)
-    return [Row(
-        f"idle CPU over {res['seconds']:.3g} s ({sizes.idle_tenants} tenants, "
-        f"{_n(int(res['events']))} events loaded)",
-        f"{res['percent']:.2f} %", "< 1 %", res["percent"] < 1.0)]
+    return [
+        Row(
+            f"idle CPU over {res['seconds']:.3g} s ({sizes.idle_tenants} tenants, "
+            f"{_n(int(res['events']))} events loaded)",
+            f"{res['percent']:.2f} %",
+            "< 1 %",
+            res["percent"] < 1.0,
+        )
+    ]
 
 
 # -- report --------------------------------------------------------------------------------
@@ -258,8 +311,14 @@ def machine() -> str:
 
 def git_commit() -> str:
     try:
-        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                             text=True, timeout=5, check=False, cwd=Path(__file__).parent)
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+            cwd=Path(__file__).parent,
+        )
         return out.stdout.strip()
     except OSError:
         return ""
@@ -268,9 +327,11 @@ def git_commit() -> str:
 def table(rows: Sequence[Row], preset: str, seconds: float, load: float) -> str:
     when = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     commit = git_commit()
-    head = (f"_Measured {when} on {machine()}; preset `{preset}`"
-            f"{f', commit `{commit}`' if commit else ''}; run took {seconds:.0f} s; "
-            f"1-min load average before the run: {load:.2f}._\n\n")
+    head = (
+        f"_Measured {when} on {machine()}; preset `{preset}`"
+        f"{f', commit `{commit}`' if commit else ''}; run took {seconds:.0f} s; "
+        f"1-min load average before the run: {load:.2f}._\n\n"
+    )
     lines = ["| metric | value | target | result |", "|---|---|---|---|"]
     lines += [f"| {r.metric} | {r.value} | {r.target} | {r.verdict} |" for r in rows]
     return head + "\n".join(lines) + "\n"
@@ -312,12 +373,24 @@ def run(preset: str, parts: Sequence[str], work: Path) -> list[Row]:
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="smaller sizes (smoke run)")
-    ap.add_argument("--preset", choices=sorted(PRESETS), default=None,
-                    help="sizes to use (default full; --quick means quick)")
-    ap.add_argument("--only", default=",".join(PARTS),
-                    help=f"comma-separated parts to run (default: {','.join(PARTS)})")
-    ap.add_argument("--write", metavar="FILE", type=Path, default=None,
-                    help="replace the table between the bench markers of FILE")
+    ap.add_argument(
+        "--preset",
+        choices=sorted(PRESETS),
+        default=None,
+        help="sizes to use (default full; --quick means quick)",
+    )
+    ap.add_argument(
+        "--only",
+        default=",".join(PARTS),
+        help=f"comma-separated parts to run (default: {','.join(PARTS)})",
+    )
+    ap.add_argument(
+        "--write",
+        metavar="FILE",
+        type=Path,
+        default=None,
+        help="replace the table between the bench markers of FILE",
+    )
     ap.add_argument("--keep", action="store_true", help="keep the temporary data directory")
     args = ap.parse_args(argv)
     preset = args.preset or ("quick" if args.quick else "full")

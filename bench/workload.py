@@ -146,8 +146,9 @@ class Workload:
             w.task = ""
 
 
-def records(n: int, sessions: int = 50, seed: int = 1, start_ms: int = START_MS,
-            first_seq: int = 1) -> Iterator[tuple[Record, str]]:
+def records(
+    n: int, sessions: int = 50, seed: int = 1, start_ms: int = START_MS, first_seq: int = 1
+) -> Iterator[tuple[Record, str]]:
     """*n* records with increasing seqs and a clock that advances ~0.5 s per event.
 
     Yields ``(record, msg_name)``; *msg_name* is the message an ``ask`` points to, or "".

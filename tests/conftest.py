@@ -54,8 +54,9 @@ class Api:
         return await resp.json()  # type: ignore[no-any-return]
 
     async def view(self, session: str, token: str = TOKEN) -> str:
-        resp = await self.client.get(f"/view/{session}",
-                                     headers={"Authorization": f"Bearer {token}"})
+        resp = await self.client.get(
+            f"/view/{session}", headers={"Authorization": f"Bearer {token}"}
+        )
         assert resp.status == 200, await resp.text()
         return await resp.text()
 
@@ -79,8 +80,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     """
     outcome = yield
     report = outcome.get_result()
-    if report.skipped and os.environ.get("MYCO_FAIL_ON_SKIP") == "1":
-        if not hasattr(report, "wasxfail"):
-            report.outcome = "failed"
-            reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
-            report.longrepr = f"skipped in CI (MYCO_FAIL_ON_SKIP=1): {reason}"
+    failing = os.environ.get("MYCO_FAIL_ON_SKIP") == "1"
+    if report.skipped and failing and not hasattr(report, "wasxfail"):
+        report.outcome = "failed"
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.longrepr = f"skipped in CI (MYCO_FAIL_ON_SKIP=1): {reason}"

@@ -30,11 +30,21 @@ class DaemonProcess:
         self.stderr_path = data_dir.parent / f"daemon-{os.getpid()}-{id(self)}.stderr"
 
     def start(self, timeout: float = 20.0) -> str:
-        cmd = [sys.executable, "-m", "myco", "serve", "--port", "0", "--data-dir",
-               str(self.data_dir), *self.args]
+        cmd = [
+            sys.executable,
+            "-m",
+            "myco",
+            "serve",
+            "--port",
+            "0",
+            "--data-dir",
+            str(self.data_dir),
+            *self.args,
+        ]
         self.stderr_file = self.stderr_path.open("ab")
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=self.stderr_file,
-                                     env=self.env)
+        self.proc = subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=self.stderr_file, env=self.env
+        )
         assert self.proc.stdout is not None
         sel = selectors.DefaultSelector()
         sel.register(self.proc.stdout, selectors.EVENT_READ)
@@ -93,8 +103,9 @@ class DaemonProcess:
         self.stop()
 
 
-def call(url: str, method: str, path: str, token: str, payload: Any = None,
-         timeout: float = 10.0) -> tuple[int, Any]:
+def call(
+    url: str, method: str, path: str, token: str, payload: Any = None, timeout: float = 10.0
+) -> tuple[int, Any]:
     """One HTTP request; returns (status, parsed JSON or text)."""
     data = None if payload is None else json.dumps(payload).encode()
     req = urllib.request.Request(url + path, data=data, method=method)

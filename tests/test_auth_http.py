@@ -94,20 +94,31 @@ async def test_healthz_needs_no_auth(make_client: MakeClient) -> None:
 )
 async def test_missing_or_invalid_header(make_client: MakeClient, headers: dict[str, str]) -> None:
     client, _ = await make_client()
-    await expect_error(client.get(ROUTE, headers=headers), 401,
-                       "missing or invalid Authorization header")
+    await expect_error(
+        client.get(ROUTE, headers=headers), 401, "missing or invalid Authorization header"
+    )
 
 
 async def test_empty_and_weak_tokens_are_rejected_with_reason(make_client: MakeClient) -> None:
     client, _ = await make_client()
-    await expect_error(client.get(ROUTE, headers={"Authorization": "Bearer "}), 401,
-                       "missing token")
-    await expect_error(client.get(ROUTE, headers=bearer("abc123")), 401,
-                       "token rejected: token too short (min 32 chars)")
-    await expect_error(client.get(ROUTE, headers=bearer(WEAK)), 401,
-                       "token rejected: token too weak (low entropy: 74.2 < 80 bits)")
-    await expect_error(client.get(ROUTE, headers=bearer("a" * 40)), 401,
-                       "token rejected: token too weak (low entropy: 0.0 < 80 bits)")
+    await expect_error(
+        client.get(ROUTE, headers={"Authorization": "Bearer "}), 401, "missing token"
+    )
+    await expect_error(
+        client.get(ROUTE, headers=bearer("abc123")),
+        401,
+        "token rejected: token too short (min 32 chars)",
+    )
+    await expect_error(
+        client.get(ROUTE, headers=bearer(WEAK)),
+        401,
+        "token rejected: token too weak (low entropy: 74.2 < 80 bits)",
+    )
+    await expect_error(
+        client.get(ROUTE, headers=bearer("a" * 40)),
+        401,
+        "token rejected: token too weak (low entropy: 0.0 < 80 bits)",
+    )
     assert await tenant_count(client) == 0
 
 
@@ -132,8 +143,11 @@ async def test_ban_refuses_unknown_tokens_but_not_existing_tenants(
     known = new_token()
     assert (await client.get(ROUTE, headers=bearer(known))).status == 200
     for _ in range(5):  # the 5th still gets its own message
-        await expect_error(client.get(ROUTE, headers=bearer("short")), 401,
-                           "token rejected: token too short (min 32 chars)")
+        await expect_error(
+            client.get(ROUTE, headers=bearer("short")),
+            401,
+            "token rejected: token too short (min 32 chars)",
+        )
     resp = await client.get(ROUTE, headers=bearer(new_token()))
     assert resp.status == 429
     body = await resp.json()
@@ -191,9 +205,7 @@ async def test_concurrent_requests_with_one_new_token_spend_one_creation(
 ) -> None:
     client, _ = await make_client(limiter=RateLimiter(max_creations=1))
     token = new_token()
-    responses = await asyncio.gather(
-        *(client.get(ROUTE, headers=bearer(token)) for _ in range(5))
-    )
+    responses = await asyncio.gather(*(client.get(ROUTE, headers=bearer(token)) for _ in range(5)))
     assert [r.status for r in responses] == [200] * 5
     assert await tenant_count(client) == 1
 
@@ -211,8 +223,11 @@ async def test_closed_mode_accepts_only_registered_tokens(make_client: MakeClien
     assert await tenant_count(client) == 1
     # A registered token must still be strong enough to create a tenant.
     TokenStore(tokens_file).add(WEAK)
-    await expect_error(client.get(ROUTE, headers=bearer(WEAK)), 401,
-                       "token rejected: token too weak (low entropy: 74.2 < 80 bits)")
+    await expect_error(
+        client.get(ROUTE, headers=bearer(WEAK)),
+        401,
+        "token rejected: token too weak (low entropy: 74.2 < 80 bits)",
+    )
 
 
 async def test_closed_mode_counts_unknown_tokens_as_failures(make_client: MakeClient) -> None:

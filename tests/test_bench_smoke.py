@@ -27,15 +27,19 @@ def test_write_doc_replaces_only_the_marked_table(tmp_path: Path) -> None:
     )
 
 
-def test_tiny_run_of_the_cheapest_parts(tmp_path: Path,
-                                        capsys: pytest.CaptureFixture[str]) -> None:
+def test_tiny_run_of_the_cheapest_parts(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     doc = tmp_path / "performance.md"
     code = run.main(["--preset", "tiny", "--only", "render,replay", "--write", str(doc)])
     assert code in (0, 1)  # 1 = a target missed: timing is not what this test checks
     out = capsys.readouterr().out
     text = doc.read_text()
     assert run.START_MARK in text and run.END_MARK in text
-    for needle in ("view render at 1k events", "render flatness", "cold replay of 2k events", "restart with 2k events",
-                   "peak RSS"):
+    for needle in (
+        "view render at 1k events",
+        "render flatness",
+        "cold replay of 2k events",
+        "restart with 2k events",
+        "peak RSS",
+    ):
         assert needle in out
         assert needle in text

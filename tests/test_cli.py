@@ -17,10 +17,17 @@ from tests.daemon_process import DaemonProcess
 pytestmark = pytest.mark.slow
 
 
-def myco(*args: str, env: dict[str, str] | None = None, stdin: str | None = None
-         ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "myco", *args], capture_output=True, text=True,
-                          env={**os.environ, **(env or {})}, input=stdin, timeout=60)
+def myco(
+    *args: str, env: dict[str, str] | None = None, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "myco", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        input=stdin,
+        timeout=60,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -69,8 +76,9 @@ def test_client_errors_are_one_line_without_traceback(daemon_url: str) -> None:
     bad_session = myco("post", "../x", "start x", env=env_for(daemon_url))
     assert bad_session.returncode == 1
     assert bad_session.stderr.startswith("myco: 400: invalid session name")
-    down = myco("view", "ALICE", env={**env_for("http://127.0.0.1:9"), "MYCO_URL":
-                                      "http://127.0.0.1:9"})
+    down = myco(
+        "view", "ALICE", env={**env_for("http://127.0.0.1:9"), "MYCO_URL": "http://127.0.0.1:9"}
+    )
     assert down.returncode == 1
     assert down.stderr.startswith("myco: cannot reach the myco daemon at http://127.0.0.1:9")
     assert len(down.stderr.strip().splitlines()) == 1

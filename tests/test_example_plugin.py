@@ -47,8 +47,11 @@ def _installed_from_checkout() -> bool:
     if not any(ep.name == "review" for ep in metadata.entry_points(group="myco")):
         return False
     spec = importlib.util.find_spec("myco_example")
-    return spec is not None and spec.origin is not None and \
-        Path(spec.origin).resolve().is_relative_to(EXAMPLE)
+    return (
+        spec is not None
+        and spec.origin is not None
+        and Path(spec.origin).resolve().is_relative_to(EXAMPLE)
+    )
 
 
 @pytest.fixture(scope="session")
@@ -59,9 +62,17 @@ def example_plugin() -> ModuleType:
         if subprocess.run([*pip, "--version"], capture_output=True).returncode != 0:
             pytest.skip("pip is not available to install plugins/myco-example")
         done = subprocess.run(
-            [*pip, "install", "--quiet", "--disable-pip-version-check",
-             "--no-deps", "-e", str(EXAMPLE)],
-            capture_output=True, text=True,
+            [
+                *pip,
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "--no-deps",
+                "-e",
+                str(EXAMPLE),
+            ],
+            capture_output=True,
+            text=True,
         )
         assert done.returncode == 0, f"pip install failed:\n{done.stdout}\n{done.stderr}"
         # An editable install is a .pth file, read only at interpreter start-up.
@@ -105,8 +116,9 @@ def run_myco_plugins(*args: str, env: Mapping[str, str]) -> list[dict[str, Any]]
     """Run the installed ``myco`` console script; its JSON output."""
     exe = Path(sysconfig.get_path("scripts")) / "myco"
     assert exe.exists(), f"console script not installed: {exe}"
-    done = subprocess.run([str(exe), "plugins", *args], capture_output=True, text=True,
-                          env=dict(env), timeout=60)
+    done = subprocess.run(
+        [str(exe), "plugins", *args], capture_output=True, text=True, env=dict(env), timeout=60
+    )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)  # type: ignore[no-any-return]
 
@@ -181,8 +193,10 @@ def test_review_of_unpublished_object_warns(swarm: Swarm) -> None:
 
 @pytest.mark.parametrize(
     ("line", "message"),
-    [("review bob", "review needs a session and an object"),
-     ("review alice api", "you cannot ask yourself")],
+    [
+        ("review bob", "review needs a session and an object"),
+        ("review alice api", "you cannot ask yourself"),
+    ],
 )
 def test_review_that_asks_nothing(swarm: Swarm, line: str, message: str) -> None:
     [warning] = swarm.post("alice", line)

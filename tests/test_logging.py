@@ -14,15 +14,17 @@ from myco.web.app import create_app
 from tests.conftest import AUTH, TOKEN
 
 
-async def test_each_request_logs_one_line(aiohttp_client: Any, tmp_path: Path,
-                                          pm: pluggy.PluginManager) -> None:
+async def test_each_request_logs_one_line(
+    aiohttp_client: Any, tmp_path: Path, pm: pluggy.PluginManager
+) -> None:
     import hashlib
 
     daemon = Daemon(Config(data_dir=tmp_path, fsync="no", access_log=True), pm)
     client = await aiohttp_client(create_app(daemon))
     with capture_logs() as logs:
-        resp = await client.post("/events", json={"session": "alice", "events": ["start x"]},
-                                 headers=AUTH)
+        resp = await client.post(
+            "/events", json={"session": "alice", "events": ["start x"]}, headers=AUTH
+        )
         assert resp.status == 200
         bad = await client.get("/view/.hidden", headers=AUTH)
         assert bad.status in (400, 404)
@@ -47,7 +49,6 @@ def test_json_lines_when_not_a_terminal(tmp_path: Path) -> None:
         "configure_logging('auto')\n"
         "structlog.get_logger('t').info('hello', route='/x')\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=30)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
     record = json.loads(out.stderr.strip().splitlines()[-1])
     assert record["event"] == "hello" and record["route"] == "/x" and record["level"] == "info"

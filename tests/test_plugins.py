@@ -47,8 +47,11 @@ Client = TestClient[web.Request, web.Application]
 
 def env(**overrides: str) -> dict[str, str]:
     """The process environment without plugin selection, plus *overrides*."""
-    base = {k: v for k, v in os.environ.items()
-            if k not in ("MYCO_LOAD_PLUGINS", "MYCO_DISABLE_PLUGINS")}
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("MYCO_LOAD_PLUGINS", "MYCO_DISABLE_PLUGINS")
+    }
     return {**base, **overrides}
 
 
@@ -108,8 +111,9 @@ class VerbPlugin:
 
     @hookimpl
     def register_verbs(self, verbs: VerbRegistry) -> None:
-        verbs.add(VerbSpec(self.verb, noop, f"{self.verb} from {self.__name__}"),
-                  replace=self.replace)
+        verbs.add(
+            VerbSpec(self.verb, noop, f"{self.verb} from {self.__name__}"), replace=self.replace
+        )
 
 
 def test_duplicate_verb_names_both_plugins() -> None:
@@ -213,8 +217,9 @@ def test_registration_impl_may_take_no_argument() -> None:
 
 def test_facade_has_a_method_for_every_hookspec() -> None:
     specs = {name for name, obj in vars(hookspecs).items() if hasattr(obj, "myco_spec")}
-    methods = {name for name, obj in vars(Hooks).items()
-               if callable(obj) and not name.startswith("_")}
+    methods = {
+        name for name, obj in vars(Hooks).items() if callable(obj) and not name.startswith("_")
+    }
     assert specs == methods
 
 
@@ -362,7 +367,8 @@ class TestThroughHttp:
         tenant, events = recorder.ingested[0]
         assert tenant is daemon.tenants.get(tenant_id(TOKEN))
         assert [(e.session, e.verb, e.obj) for e in events] == [
-            ("ALICE", "start", "api"), ("ALICE", "done", "api")
+            ("ALICE", "start", "api"),
+            ("ALICE", "done", "api"),
         ]
         assert [events[0].seq, events[-1].seq] == body["seq"]
         await api.post("alice", "   ")  # nothing applied: the hook is not called

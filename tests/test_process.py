@@ -38,8 +38,13 @@ def test_serve_restart_replays_to_identical_views(tmp_path: Path) -> None:
         ("DIRECTOR", ["direct all use-jwt", "direct BACK refresh-first, then logout"]),
         ("BACK", ["start auth-api", "up dev-server addr:http://127.0.0.1:9"]),
         ("FRONT", ["ask BACK token-format spec:msg/FRONT-001.md"]),
-        ("BACK", ["done auth-api ref:feat/auth result:ok re:refresh-first",
-                  "reply FRONT jwt re:msg/FRONT-001.md spec:msg/BACK-001.md"]),
+        (
+            "BACK",
+            [
+                "done auth-api ref:feat/auth result:ok re:refresh-first",
+                "reply FRONT jwt re:msg/FRONT-001.md spec:msg/BACK-001.md",
+            ],
+        ),
         ("FRONT", ["say deploy soon", "private thinking"]),
     ]
     with DaemonProcess(data) as d:
@@ -47,8 +52,9 @@ def test_serve_restart_replays_to_identical_views(tmp_path: Path) -> None:
             status, _ = call(d.url, "POST", f"/msg/{name}", TOKEN, "spec")
             assert status == 200
         for session, lines in script:
-            status, body = call(d.url, "POST", "/events", TOKEN,
-                                {"session": session, "events": lines})
+            status, body = call(
+                d.url, "POST", "/events", TOKEN, {"session": session, "events": lines}
+            )
             assert status == 200, body
         status, _ = call(d.url, "GET", "/msg/BACK-001.md?session=FRONT", TOKEN)
         assert status == 200
@@ -69,9 +75,14 @@ def test_kill_9_during_concurrent_posts_loses_no_acknowledged_event(tmp_path: Pa
             if stop.is_set():
                 return
             try:
-                status, _ = call(url, "POST", "/events", TOKEN,
-                                 {"session": f"C{c}", "events": [f"say m-{c}-{j}"],
-                                  "id": f"c{c}-{j}"}, timeout=2)
+                status, _ = call(
+                    url,
+                    "POST",
+                    "/events",
+                    TOKEN,
+                    {"session": f"C{c}", "events": [f"say m-{c}-{j}"], "id": f"c{c}-{j}"},
+                    timeout=2,
+                )
             except OSError:
                 return  # the daemon is gone; this post was never acknowledged
             if status != 200:
@@ -122,8 +133,20 @@ def test_serve_refuses_a_busy_port_with_one_line(tmp_path: Path) -> None:
         s.listen()
         port = s.getsockname()[1]
         proc = subprocess.run(
-            [sys.executable, "-m", "myco", "serve", "--port", str(port), "--data-dir",
-             str(tmp_path), "--quiet"], capture_output=True, text=True, timeout=30,
+            [
+                sys.executable,
+                "-m",
+                "myco",
+                "serve",
+                "--port",
+                str(port),
+                "--data-dir",
+                str(tmp_path),
+                "--quiet",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=30,
         )
     assert proc.returncode == 1
     assert proc.stderr.strip().splitlines()[-1].startswith("myco: cannot listen on 127.0.0.1:")

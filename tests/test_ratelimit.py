@@ -137,7 +137,6 @@ def test_tracked_addresses_are_capped(clock: FakeClock) -> None:
         assert len(limiter) <= 100
 
 
-
 def test_a_flood_of_addresses_does_not_evict_bans(clock: FakeClock) -> None:
     limiter = RateLimiter(max_addresses=100, clock=clock)
     banned = "192.0.2.99"

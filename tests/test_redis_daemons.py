@@ -64,6 +64,7 @@ async def eventually(check: Callable[[], bool], timeout: float = 5.0) -> None:
 
 async def tenant_on(daemon: Daemon, seq: int = 0) -> Tenant:
     """The tenant on *daemon*, once it has applied *seq*."""
+
     def ready() -> bool:
         t = daemon.tenants.get(TID)
         return t is not None and t.state.last_seq >= seq
@@ -92,6 +93,7 @@ def drained(queue: asyncio.Queue[Event]) -> list[int]:
 
 
 # -- following ----------------------------------------------------------------------------
+
 
 async def test_an_event_accepted_by_one_replica_shows_on_the_other(replicas: Replicas) -> None:
     a, b = await replicas(2)
@@ -166,6 +168,7 @@ async def test_a_retry_through_the_other_replica_is_not_stored_twice(
 
 # -- outages ------------------------------------------------------------------------------
 
+
 async def test_replicas_catch_up_after_redis_comes_back(
     replicas: Replicas, own_redis: RedisServer
 ) -> None:
@@ -195,7 +198,8 @@ def _ingest_ok(tenant: Tenant) -> bool:
     task = _pending.get(id(tenant))
     if task is None:
         _pending[id(tenant)] = asyncio.ensure_future(
-            tenant.ingest("BACK", ["say after"], client_id="after"))
+            tenant.ingest("BACK", ["say after"], client_id="after")
+        )
         return False
     if not task.done():
         return False
@@ -216,8 +220,12 @@ async def test_http_answers_503_while_redis_is_down_then_recovers(
         ("POST", "/events", {"session": "BACK", "events": ["say lost"]}, AUTH),
         ("GET", "/msg/x.md", None, AUTH),
         ("GET", "/events", None, AUTH),
-        ("GET", "/view/BACK", None,  # a new token: creating its tenant needs Redis too
-         {"Authorization": "Bearer myco-test-gamma-Pq8Rt2Vw6Xy0Za4Bc7De1Fg5Hj9Km3N"}),
+        (
+            "GET",
+            "/view/BACK",
+            None,  # a new token: creating its tenant needs Redis too
+            {"Authorization": "Bearer myco-test-gamma-Pq8Rt2Vw6Xy0Za4Bc7De1Fg5Hj9Km3N"},
+        ),
     ]:
         start = time.monotonic()
         resp = await client.request(method, path, json=payload, headers=headers)
@@ -231,8 +239,9 @@ async def test_http_answers_503_while_redis_is_down_then_recovers(
     own_redis.start()
     deadline = time.monotonic() + 10
     while True:
-        resp = await client.post("/events", json={"session": "BACK", "events": ["say back"]},
-                                 headers=AUTH)
+        resp = await client.post(
+            "/events", json={"session": "BACK", "events": ["say back"]}, headers=AUTH
+        )
         if resp.status == 200 or time.monotonic() > deadline:
             break
         await asyncio.sleep(0.05)

@@ -11,21 +11,37 @@ from myco.plugins import make_plugin_manager
 TENANT = "a" * 64
 SCRIPT = [
     ("FRONT", ["start login-page", "need BACK.auth-api", "need cache-8080"]),
-    ("DIRECTOR", ["direct all use-jwt everywhere", "direct BACK task-a first",
-                  "direct BACK task-b later"]),
+    (
+        "DIRECTOR",
+        ["direct all use-jwt everywhere", "direct BACK task-a first", "direct BACK task-b later"],
+    ),
     ("BACK", ["start auth-api", "up cache addr:http://127.0.0.1:9"]),
-    ("FRONT", ["ask BACK q-one spec:msg/F-1.md", "ask BACK q-two spec:msg/F-2.md",
-               "say deploy soon channel:ops"]),
-    ("BACK", ["done auth-api ref:feat/auth result:ok re:task-a",
-              "reply FRONT answer re:msg/F-1.md spec:msg/B-1.md", "private thinking"]),
+    (
+        "FRONT",
+        [
+            "ask BACK q-one spec:msg/F-1.md",
+            "ask BACK q-two spec:msg/F-2.md",
+            "say deploy soon channel:ops",
+        ],
+    ),
+    (
+        "BACK",
+        [
+            "done auth-api ref:feat/auth result:ok re:task-a",
+            "reply FRONT answer re:msg/F-1.md spec:msg/B-1.md",
+            "private thinking",
+        ],
+    ),
     ("AUTH", ["start tokens channel:ops", "block waiting for keys", "down cache"]),
     ("DIRECTOR", ["private re:task-b"]),
 ]
 
 
 async def build(data: Path) -> Daemon:
-    daemon = Daemon(Config(data_dir=data, fsync="always", access_log=False),
-                    make_plugin_manager(load_entrypoints=False))
+    daemon = Daemon(
+        Config(data_dir=data, fsync="always", access_log=False),
+        make_plugin_manager(load_entrypoints=False),
+    )
     await daemon.start()
     return daemon
 
@@ -60,7 +76,9 @@ async def test_restart_replays_to_the_same_state(tmp_path: Path) -> None:
     assert "q-two" in before["md:BACK"]  # still open: only its target's read would close it
     directives = before["md:BACK"].split("## DIRECTIVES\n")[1].split("\n\n")[0].splitlines()
     assert [d.split("] ", 1)[1] for d in directives] == [
-        "use-jwt everywhere", "task-a", "task-b",  # open first, then closed (✓) ones
+        "use-jwt everywhere",
+        "task-a",
+        "task-b",  # open first, then closed (✓) ones
     ]
     assert [d.startswith("- ✓") for d in directives] == [False, True, True]
 

@@ -62,8 +62,9 @@ class Replicas:
         self.procs: list[DaemonProcess] = []
 
     def start(self, name: str) -> DaemonProcess:
-        proc = DaemonProcess(self.tmp_path / name, "--storage", "redis", "--redis-url",
-                             self.url, "--quiet")
+        proc = DaemonProcess(
+            self.tmp_path / name, "--storage", "redis", "--redis-url", self.url, "--quiet"
+        )
         self.procs.append(proc)
         proc.start()
         return proc
@@ -83,8 +84,9 @@ def replicas(tmp_path: Path, redis: RedisServer) -> Iterator[Replicas]:
 
 
 def post(url: str, session: str, *lines: str, **extra: Any) -> dict[str, Any]:
-    status, body = call(url, "POST", "/events", TOKEN,
-                        {"session": session, "events": list(lines), **extra})
+    status, body = call(
+        url, "POST", "/events", TOKEN, {"session": session, "events": list(lines), **extra}
+    )
     assert status == 200, body
     assert isinstance(body, dict)
     return body
@@ -140,13 +142,17 @@ class Client(threading.Thread):
     def run(self) -> None:
         j = 0
         while not self.stop_event.is_set() and j < 100_000:
-            payload = {"session": f"C{self.c}", "events": [f"say m-{self.c}-{j}"],
-                       "id": f"c{self.c}-{j}"}
+            payload = {
+                "session": f"C{self.c}",
+                "events": [f"say m-{self.c}-{j}"],
+                "id": f"c{self.c}-{j}",
+            }
             while time.monotonic() < self.give_up:
                 t0 = time.monotonic()
                 try:
-                    status, _ = call(self.urls[self.target], "POST", "/events", TOKEN, payload,
-                                     timeout=BOUND * 2)
+                    status, _ = call(
+                        self.urls[self.target], "POST", "/events", TOKEN, payload, timeout=BOUND * 2
+                    )
                 except TimeoutError:
                     self.hangs += 1
                     continue
@@ -195,6 +201,7 @@ def check_stored(clients: list[Client], events: list[dict[str, Any]]) -> None:
 
 # -- tests --------------------------------------------------------------------------------
 
+
 def test_an_event_on_one_replica_shows_in_the_others_view(replicas: Replicas) -> None:
     a, b = replicas.start("a"), replicas.start("b")
     post(a.url, "FRONT", "start login-page", "need BACK.auth-api")
@@ -219,9 +226,11 @@ def test_kill_9_of_one_replica_under_load_loses_and_duplicates_nothing(
         wait_for(lambda: total(clients) >= 300, 30, "load before the kill")
         a.kill()  # SIGKILL mid-load: posts in flight on A are cut
         at_kill = [len(c.acked) for c in clients]
-        wait_for(lambda: all(len(c.acked) >= n + 30 for c, n in zip(clients, at_kill,
-                                                                     strict=True)),
-                 30, "every client served by the survivor")
+        wait_for(
+            lambda: all(len(c.acked) >= n + 30 for c, n in zip(clients, at_kill, strict=True)),
+            30,
+            "every client served by the survivor",
+        )
     finally:
         stop.set()
         for client in clients:
@@ -238,8 +247,12 @@ def test_kill_9_of_one_replica_under_load_loses_and_duplicates_nothing(
     check_stored(clients, stored(a2.url))
 
 
-@pytest.mark.parametrize(("redis", "crash"), [("everysec", False), ("always", True)],
-                         ids=["sigterm-everysec", "kill9-always"], indirect=["redis"])
+@pytest.mark.parametrize(
+    ("redis", "crash"),
+    [("everysec", False), ("always", True)],
+    ids=["sigterm-everysec", "kill9-always"],
+    indirect=["redis"],
+)
 def test_redis_restart_under_load_loses_nothing_and_answers_503_not_hangs(
     replicas: Replicas, redis: RedisServer, crash: bool
 ) -> None:
@@ -264,17 +277,21 @@ def test_redis_restart_under_load_loses_nothing_and_answers_503_not_hangs(
     same_views([a.url, b.url], sessions)
 
 
-def test_redis_down_means_quick_503s_then_recovery(
-    replicas: Replicas, redis: RedisServer
-) -> None:
+def test_redis_down_means_quick_503s_then_recovery(replicas: Replicas, redis: RedisServer) -> None:
     a, b = replicas.start("a"), replicas.start("b")
     post(a.url, "BACK", "start api")
     wait_for(lambda: "api" in views(b.url, ["BACK"])["BACK"], 10, "BACK on B")
     redis.stop()
     for url in (a.url, b.url):
         start = time.monotonic()
-        status, body = call(url, "POST", "/events", TOKEN,
-                            {"session": "BACK", "events": ["say lost"]}, timeout=BOUND * 2)
+        status, body = call(
+            url,
+            "POST",
+            "/events",
+            TOKEN,
+            {"session": "BACK", "events": ["say lost"]},
+            timeout=BOUND * 2,
+        )
         assert time.monotonic() - start < BOUND
         assert status == 503, body
         assert body == {"ok": False, "error": "storage unavailable: redis is unreachable"}
@@ -284,13 +301,17 @@ def test_redis_down_means_quick_503s_then_recovery(
     redis.start()
 
     def accepted() -> bool:
-        status, _ = call(a.url, "POST", "/events", TOKEN,
-                         {"session": "BACK", "events": ["done api ref:main"], "id": "back-1"})
+        status, _ = call(
+            a.url,
+            "POST",
+            "/events",
+            TOKEN,
+            {"session": "BACK", "events": ["done api ref:main"], "id": "back-1"},
+        )
         return status == 200
 
     wait_for(accepted, 15, "A to accept posts again")
-    wait_for(lambda: "done api" in views(b.url, ["BACK"])["BACK"], 15,
-             "B's follower to reconnect")
+    wait_for(lambda: "done api" in views(b.url, ["BACK"])["BACK"], 15, "B's follower to reconnect")
     same_views([a.url, b.url], ["BACK", "DIRECTOR"])
     assert [e["line"] for e in stored(b.url)] == ["start api", "done api ref:main"]
 
@@ -304,9 +325,24 @@ def test_serve_refuses_to_start_without_redis_in_one_line(tmp_path: Path) -> Non
     need_redis()
     url = f"redis://:secret@127.0.0.1:{free_port()}/0"
     proc = subprocess.run(
-        [sys.executable, "-m", "myco", "serve", "--port", "0", "--data-dir", str(tmp_path),
-         "--storage", "redis", "--redis-url", url, "--quiet"],
-        capture_output=True, text=True, timeout=30,
+        [
+            sys.executable,
+            "-m",
+            "myco",
+            "serve",
+            "--port",
+            "0",
+            "--data-dir",
+            str(tmp_path),
+            "--storage",
+            "redis",
+            "--redis-url",
+            url,
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
     )
     assert proc.returncode == 1
     last = proc.stderr.strip().splitlines()[-1]

@@ -79,8 +79,15 @@ def test_parse_round_trip_and_non_session_tokens() -> None:
     claim = parse_session_token(session_token(TOKEN, "front_end.v2-x"))
     assert claim is not None and claim.session == "FRONT_END.V2-X"
     assert claim.tenant_prefix == tenant_id(TOKEN)[:16]
-    for other in (TOKEN, "myco_s_", "myco_s_ALICE_abc_def", ALICE + "0", ALICE.upper(),
-                  ALICE.replace("_ALICE_", "_.A_"), *(new_token() for _ in range(200))):
+    for other in (
+        TOKEN,
+        "myco_s_",
+        "myco_s_ALICE_abc_def",
+        ALICE + "0",
+        ALICE.upper(),
+        ALICE.replace("_ALICE_", "_.A_"),
+        *(new_token() for _ in range(200)),
+    ):
         assert parse_session_token(other) is None, other
 
 
@@ -105,8 +112,9 @@ def test_key_store_registers_once_privately_and_verifies(tmp_path: Path) -> None
 
 
 @pytest.fixture
-def make_client(aiohttp_client: AiohttpClient, config: Config,
-                pm: pluggy.PluginManager) -> MakeClient:
+def make_client(
+    aiohttp_client: AiohttpClient, config: Config, pm: pluggy.PluginManager
+) -> MakeClient:
     async def make(**changes: Any) -> tuple[Client, Daemon]:
         daemon = Daemon(attrs.evolve(config, **changes), pm)
         return await aiohttp_client(create_app(daemon)), daemon
@@ -122,44 +130,53 @@ async def status_of(resp: Any) -> tuple[int, Any]:
 async def test_session_token_acts_only_as_its_session(make_client: MakeClient) -> None:
     client, _ = await make_client()
     assert (await client.get("/status", headers=bearer(TOKEN))).status == 200  # key learnt
-    ok = await client.post("/events", json={"session": "alice", "events": ["start x"]},
-                           headers=bearer(ALICE))
+    ok = await client.post(
+        "/events", json={"session": "alice", "events": ["start x"]}, headers=bearer(ALICE)
+    )
     assert ok.status == 200, await ok.text()
     assert (await client.get("/view/ALICE", headers=bearer(ALICE))).status == 200
     forbidden = [
-        await client.post("/events", json={"session": "BOB", "events": ["start y"]},
-                          headers=bearer(ALICE)),
+        await client.post(
+            "/events", json={"session": "BOB", "events": ["start y"]}, headers=bearer(ALICE)
+        ),
         await client.get("/view/BOB", headers=bearer(ALICE)),
         await client.get("/dispatch/BOB", headers=bearer(ALICE)),
         await client.get("/msg/ANY.md?session=BOB", headers=bearer(ALICE)),
     ]
     for resp in forbidden:
         assert await status_of(resp) == (
-            403, {"ok": False, "error": "this credential may only act as session ALICE"})
+            403,
+            {"ok": False, "error": "this credential may only act as session ALICE"},
+        )
     history = await (await client.get("/events", headers=bearer(TOKEN))).json()
     assert [(e["session"], e["line"]) for e in history["events"]] == [("ALICE", "start x")]
 
 
-async def test_session_token_sees_only_what_its_session_may_see(make_client: MakeClient
-                                                                ) -> None:
+async def test_session_token_sees_only_what_its_session_may_see(make_client: MakeClient) -> None:
     client, _ = await make_client()
-    await client.post("/events", json={"session": "BOB", "events": ["private bob-only",
-                                                                    "say hello"]},
-                      headers=bearer(TOKEN))
+    await client.post(
+        "/events",
+        json={"session": "BOB", "events": ["private bob-only", "say hello"]},
+        headers=bearer(TOKEN),
+    )
     mine = await (await client.get("/events", headers=bearer(ALICE))).json()
     assert [e["line"] for e in mine["events"]] == ["say hello"]
     everything = await (await client.get("/events", headers=bearer(TOKEN))).json()
     assert len(everything["events"]) == 2
 
 
-@pytest.mark.parametrize("token", [
-    forge(ALICE),
-    ALICE.replace("_ALICE_", "_BOB_"),  # a session name the MAC was not made for
-    session_token(TOKEN2, "ALICE"),  # a tenant this daemon has never seen
-    ALICE.replace(tenant_id(TOKEN)[:16], tenant_id(TOKEN2)[:16]),
-])
-async def test_forged_or_unknown_session_tokens_are_401(make_client: MakeClient,
-                                                        token: str) -> None:
+@pytest.mark.parametrize(
+    "token",
+    [
+        forge(ALICE),
+        ALICE.replace("_ALICE_", "_BOB_"),  # a session name the MAC was not made for
+        session_token(TOKEN2, "ALICE"),  # a tenant this daemon has never seen
+        ALICE.replace(tenant_id(TOKEN)[:16], tenant_id(TOKEN2)[:16]),
+    ],
+)
+async def test_forged_or_unknown_session_tokens_are_401(
+    make_client: MakeClient, token: str
+) -> None:
     client, daemon = await make_client()
     await client.get("/status", headers=bearer(TOKEN))
     resp = await client.get("/view/ALICE", headers=bearer(token))
@@ -175,8 +192,9 @@ async def test_closed_daemon_accepts_a_session_token_of_a_registered_token(
     assert cli_main(["token", "add", TOKEN, "--data-dir", str(config.data_dir)]) == 0
     client, daemon = await make_client(tenants="closed")
     # the tenant token was never used: the key came from `myco token add`
-    resp = await client.post("/events", json={"session": "ALICE", "events": ["start x"]},
-                             headers=bearer(ALICE))
+    resp = await client.post(
+        "/events", json={"session": "ALICE", "events": ["start x"]}, headers=bearer(ALICE)
+    )
     assert resp.status == 200, await resp.text()
     assert tenant_id(TOKEN) in daemon.tenants
 
@@ -184,13 +202,11 @@ async def test_closed_daemon_accepts_a_session_token_of_a_registered_token(
 # -- --require-session-tokens ---------------------------------------------------------
 
 
-async def test_require_mode_refuses_the_tenant_token_as_a_session(make_client: MakeClient
-                                                                  ) -> None:
+async def test_require_mode_refuses_the_tenant_token_as_a_session(make_client: MakeClient) -> None:
     client, _ = await make_client(require_session_tokens=True)
     t = bearer(TOKEN)
     for resp in [
-        await client.post("/events", json={"session": "ALICE", "events": ["start x"]},
-                          headers=t),
+        await client.post("/events", json={"session": "ALICE", "events": ["start x"]}, headers=t),
         await client.get("/view/ALICE", headers=t),
         await client.get("/dispatch/ALICE", headers=t),
         await client.get("/msg/M.md?session=ALICE", headers=t),
@@ -199,7 +215,8 @@ async def test_require_mode_refuses_the_tenant_token_as_a_session(make_client: M
         assert status == 403
         assert body["error"].startswith(
             "this daemon requires session tokens (--require-session-tokens): the tenant token "
-            "may not act as session ALICE; use the token printed by `myco token session")
+            "may not act as session ALICE; use the token printed by `myco token session"
+        )
     # what acts as no session stays open to the tenant token
     assert (await client.get("/status", headers=t)).status == 200
     assert (await client.get("/events", headers=t)).status == 200
@@ -210,32 +227,42 @@ async def test_require_mode_refuses_the_tenant_token_as_a_session(make_client: M
 
 
 @pytest.mark.parametrize("line", ["direct BOB ship-it", "Direct all stop", "  direct  BOB x"])
-async def test_require_mode_only_director_may_direct(make_client: MakeClient, line: str
-                                                     ) -> None:
+async def test_require_mode_only_director_may_direct(make_client: MakeClient, line: str) -> None:
     client, _ = await make_client(require_session_tokens=True)
     await client.get("/status", headers=bearer(TOKEN))
-    resp = await client.post("/events", json={"session": "ALICE",
-                                              "events": ["start x", line]},
-                             headers=bearer(ALICE))
-    assert await status_of(resp) == (403, {"ok": False, "error": (
-        "events[1]: only DIRECTOR may post `direct` on this daemon "
-        "(--require-session-tokens); ALICE may not")})
+    resp = await client.post(
+        "/events", json={"session": "ALICE", "events": ["start x", line]}, headers=bearer(ALICE)
+    )
+    assert await status_of(resp) == (
+        403,
+        {
+            "ok": False,
+            "error": (
+                "events[1]: only DIRECTOR may post `direct` on this daemon "
+                "(--require-session-tokens); ALICE may not"
+            ),
+        },
+    )
     history = await (await client.get("/events", headers=bearer(TOKEN))).json()
     assert history["events"] == []  # nothing of the refused post was stored
-    ok = await client.post("/events", json={"session": "DIRECTOR", "events": [line]},
-                           headers=bearer(DIRECTOR))
+    ok = await client.post(
+        "/events", json={"session": "DIRECTOR", "events": [line]}, headers=bearer(DIRECTOR)
+    )
     assert ok.status == 200, await ok.text()
-    assert (await client.post("/events", json={"session": "ALICE", "events": ["start x"]},
-                              headers=bearer(ALICE))).status == 200
+    assert (
+        await client.post(
+            "/events", json={"session": "ALICE", "events": ["start x"]}, headers=bearer(ALICE)
+        )
+    ).status == 200
 
 
 async def test_without_require_mode_anyone_may_direct(make_client: MakeClient) -> None:
     client, _ = await make_client()
     await client.get("/status", headers=bearer(TOKEN))
     for token in (TOKEN, ALICE):
-        resp = await client.post("/events", json={"session": "ALICE",
-                                                  "events": ["direct BOB x"]},
-                                 headers=bearer(token))
+        resp = await client.post(
+            "/events", json={"session": "ALICE", "events": ["direct BOB x"]}, headers=bearer(token)
+        )
         assert resp.status == 200
 
 
@@ -243,8 +270,9 @@ async def test_without_require_mode_anyone_may_direct(make_client: MakeClient) -
 
 
 def myco(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "myco", *args], capture_output=True,
-                          text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "myco", *args], capture_output=True, text=True, timeout=60
+    )
 
 
 @pytest.mark.slow
@@ -268,17 +296,34 @@ def test_session_tokens_survive_a_crash_and_restart(tmp_path: Path) -> None:
         first.stop()
     with DaemonProcess(data, "--quiet", "--require-session-tokens") as second:
         # straight after the restart, without the tenant token ever being used again
-        status, body = call(second.url, "POST", "/events", ALICE,
-                            {"session": "ALICE", "events": ["start after-restart"]})
+        status, body = call(
+            second.url,
+            "POST",
+            "/events",
+            ALICE,
+            {"session": "ALICE", "events": ["start after-restart"]},
+        )
         assert status == 200, body
-        assert call(second.url, "POST", "/events", ALICE,
-                    {"session": "BOB", "events": ["start x"]})[0] == 403
+        assert (
+            call(second.url, "POST", "/events", ALICE, {"session": "BOB", "events": ["start x"]})[0]
+            == 403
+        )
         assert call(second.url, "GET", "/view/ALICE", forge(ALICE))[0] == 401
-        status, body = call(second.url, "POST", "/events", TOKEN,
-                            {"session": "ALICE", "events": ["start x"]})
+        status, body = call(
+            second.url, "POST", "/events", TOKEN, {"session": "ALICE", "events": ["start x"]}
+        )
         assert status == 403 and "--require-session-tokens" in body["error"]
-        status, body = call(second.url, "POST", "/events", ALICE,
-                            {"session": "ALICE", "events": ["direct BOB x"]})
+        status, body = call(
+            second.url, "POST", "/events", ALICE, {"session": "ALICE", "events": ["direct BOB x"]}
+        )
         assert status == 403 and "only DIRECTOR may post `direct`" in body["error"]
-        assert call(second.url, "POST", "/events", DIRECTOR,
-                    {"session": "DIRECTOR", "events": ["direct BOB x"]})[0] == 200
+        assert (
+            call(
+                second.url,
+                "POST",
+                "/events",
+                DIRECTOR,
+                {"session": "DIRECTOR", "events": ["direct BOB x"]},
+            )[0]
+            == 200
+        )

@@ -22,14 +22,20 @@ class ClientError(Exception):
 class Client:
     """Talks to one daemon as one tenant (``MYCO_URL`` and ``MYCO_TOKEN`` by default)."""
 
-    def __init__(self, url: str | None = None, token: str | None = None,
-                 timeout: float = 10.0) -> None:
+    def __init__(
+        self, url: str | None = None, token: str | None = None, timeout: float = 10.0
+    ) -> None:
         self.url = (url or os.environ.get("MYCO_URL") or DEFAULT_URL).rstrip("/")
         self.token = token if token is not None else os.environ.get("MYCO_TOKEN", "")
         self.timeout = timeout
 
-    def request(self, method: str, path: str, body: bytes | None = None,
-                content_type: str = "application/json") -> tuple[int, bytes, str]:
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        content_type: str = "application/json",
+    ) -> tuple[int, bytes, str]:
         req = urllib.request.Request(self.url + path, data=body, method=method)
         if self.token:
             req.add_header("Authorization", f"Bearer {self.token}")

@@ -46,8 +46,9 @@ class Daemon:
     async def start(self) -> None:
         await self.storage.open()
         replayed = await self.tenants.load_all()
-        log.info("tenants loaded", tenants=len(self.tenants), events=replayed,
-                 storage=self.storage.name)
+        log.info(
+            "tenants loaded", tenants=len(self.tenants), events=replayed, storage=self.storage.name
+        )
         await self.hooks.startup(self)
         self.tailer = Tailer.start_for(self)
 

@@ -9,8 +9,9 @@ from typing import Literal
 import structlog
 
 
-def configure_logging(fmt: Literal["auto", "json", "console"] = "auto",
-                      level: int = logging.INFO) -> None:
+def configure_logging(
+    fmt: Literal["auto", "json", "console"] = "auto", level: int = logging.INFO
+) -> None:
     """Configure structlog once for the daemon process (logs go to stderr)."""
     if fmt == "auto":
         fmt = "console" if sys.stderr.isatty() else "json"

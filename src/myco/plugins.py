@@ -46,6 +46,8 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "myco.default_plugins.transport_http",
     "myco.default_plugins.dashboard",
     "myco.default_plugins.adapter_claude_code",
+    "myco.default_plugins.adapter_codex",
+    "myco.default_plugins.adapter_aider",
 )
 
 

@@ -26,8 +26,7 @@ def view_text(text: str) -> str:
     if "<" in text:
         text = _TAG_RE.sub("&lt;", text)
     if "`" in text or "~" in text:
-        text = _FENCE_RE.sub(lambda m: "ˋ" * len(m.group()) if m.group()[0] == "`" else "∼∼∼",
-                             text)
+        text = _FENCE_RE.sub(lambda m: "ˋ" * len(m.group()) if m.group()[0] == "`" else "∼∼∼", text)
     return text
 
 

@@ -33,8 +33,9 @@ log = structlog.get_logger("myco.snapshots")
 def fingerprint(verbs: VerbRegistry) -> str:
     """What the state's shape depends on: myco's version, the verbs and the observers."""
     parts = [__version__, *(f"{s.name}:{s.plugin}" for s in sorted(verbs, key=lambda s: s.name))]
-    parts += [f"{getattr(o, '__module__', '')}.{getattr(o, '__qualname__', o)}"
-              for o in verbs.observers]
+    parts += [
+        f"{getattr(o, '__module__', '')}.{getattr(o, '__qualname__', o)}" for o in verbs.observers
+    ]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
@@ -60,13 +61,19 @@ def restore(tenant: Tenant, data: bytes) -> bool:
     try:
         payload: Any = pickle.loads(data)
     except Exception as exc:
-        log.warning("snapshot unreadable, replaying everything", tenant=tenant.id[:8],
-                    error=str(exc))
+        log.warning(
+            "snapshot unreadable, replaying everything", tenant=tenant.id[:8], error=str(exc)
+        )
         return False
-    if (not isinstance(payload, dict) or payload.get("format") != FORMAT
-            or payload.get("fingerprint") != fingerprint(tenant.verbs)):
-        log.info("snapshot from another version or plugin set, replaying everything",
-                 tenant=tenant.id[:8])
+    if (
+        not isinstance(payload, dict)
+        or payload.get("format") != FORMAT
+        or payload.get("fingerprint") != fingerprint(tenant.verbs)
+    ):
+        log.info(
+            "snapshot from another version or plugin set, replaying everything",
+            tenant=tenant.id[:8],
+        )
         return False
     state = SwarmState(tenant.verbs)
     for name, value in payload["state"].items():

@@ -162,8 +162,9 @@ class Tenant:
                     continue
             errors.append(f"events[{i}]: {problem}")
         if errors:
-            raise IngestError(errors[0] if len(errors) == 1 else f"{len(errors)} invalid events",
-                              errors)
+            raise IngestError(
+                errors[0] if len(errors) == 1 else f"{len(errors)} invalid events", errors
+            )
         return kept
 
     # -- ingest -----------------------------------------------------------------------
@@ -211,13 +212,15 @@ class Tenant:
                 continue
             target = self.state.sessions.get(ev.obj)
             seen = target.last_seen_ms if target else None
-            out.append({
-                "verb": ev.verb,
-                "target": ev.obj,
-                "summary": first_word(ev.text) or ev.kvs.get("spec", ""),
-                "status": target.status if target else "unknown",
-                "last_seen_age": "never seen" if seen is None else clock.age_label(now - seen),
-            })
+            out.append(
+                {
+                    "verb": ev.verb,
+                    "target": ev.obj,
+                    "summary": first_word(ev.text) or ev.kvs.get("spec", ""),
+                    "status": target.status if target else "unknown",
+                    "last_seen_age": "never seen" if seen is None else clock.age_label(now - seen),
+                }
+            )
         return out
 
     def publish(self, events: Sequence[Event]) -> None:
@@ -259,8 +262,9 @@ class Tenant:
         await self.ingest(reader, [f"ack {spec}"])
 
     # -- history ----------------------------------------------------------------------
-    async def history(self, after: int, limit: int, viewer: str | None = None
-                      ) -> list[dict[str, Any]]:
+    async def history(
+        self, after: int, limit: int, viewer: str | None = None
+    ) -> list[dict[str, Any]]:
         """Stored events with ``seq > after`` (what *viewer* may see, when given)."""
         out: list[dict[str, Any]] = []
         channels = self.state.session(viewer).channels if viewer else set()
@@ -272,8 +276,14 @@ class Tenant:
                     ev = to_event(rec, self.verbs)
                     if ev is None or not visible(self.state, ev, viewer, channels):
                         continue
-                out.append({"seq": rec.seq, "ts": clock.iso_ms(rec.ts_ms),
-                            "session": rec.session, "line": rec.line})
+                out.append(
+                    {
+                        "seq": rec.seq,
+                        "ts": clock.iso_ms(rec.ts_ms),
+                        "session": rec.session,
+                        "line": rec.line,
+                    }
+                )
                 if len(out) >= limit:
                     return out
         return out

@@ -22,8 +22,14 @@ START_MS = 1_780_000_000_000  # a fixed, realistic epoch in milliseconds
 class Swarm:
     """An in-memory swarm: ``post`` lines, ``view`` sessions, move the clock."""
 
-    def __init__(self, pm: pluggy.PluginManager | None = None, *, now_ms: int = START_MS,
-                 budget: int = 9000, plugins: Iterable[object] = ()) -> None:
+    def __init__(
+        self,
+        pm: pluggy.PluginManager | None = None,
+        *,
+        now_ms: int = START_MS,
+        budget: int = 9000,
+        plugins: Iterable[object] = (),
+    ) -> None:
         self.pm = pm or make_plugin_manager(load_entrypoints=False, extra=plugins)
         hooks = Hooks(self.pm)
         self.verbs = hooks.register_verbs()

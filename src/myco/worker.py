@@ -162,6 +162,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         session = prepare(args, offline=True)  # the daemon may come later: we poll anyway
         plan = session.adapter.launch(session.request)
+        session.env.update(plan.env)  # e.g. aider's shim comes in through the environment
         write_files(plan.files)
     except LaunchError as exc:
         raise CommandError(str(exc)) from None

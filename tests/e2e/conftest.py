@@ -47,14 +47,27 @@ def claude_bin() -> Path:
         prefix.mkdir(parents=True, exist_ok=True)
         try:
             proc = subprocess.run(
-                [npm, "install", "--prefix", str(prefix), "--no-audit", "--no-fund",
-                 "--loglevel=error", f"@anthropic-ai/claude-code@{CLAUDE_CODE_VERSION}"],
-                capture_output=True, text=True, timeout=600)
+                [
+                    npm,
+                    "install",
+                    "--prefix",
+                    str(prefix),
+                    "--no-audit",
+                    "--no-fund",
+                    "--loglevel=error",
+                    f"@anthropic-ai/claude-code@{CLAUDE_CODE_VERSION}",
+                ],
+                capture_output=True,
+                text=True,
+                timeout=600,
+            )
         except (OSError, subprocess.TimeoutExpired) as exc:
             pytest.skip(f"npm install @anthropic-ai/claude-code failed: {exc}")
         if proc.returncode != 0 or not _version_ok(exe):
-            pytest.skip("npm install @anthropic-ai/claude-code@"
-                        f"{CLAUDE_CODE_VERSION} failed: {proc.stderr.strip()[-500:]}")
+            pytest.skip(
+                "npm install @anthropic-ai/claude-code@"
+                f"{CLAUDE_CODE_VERSION} failed: {proc.stderr.strip()[-500:]}"
+            )
     return exe
 
 
@@ -62,8 +75,7 @@ def _version_ok(exe: Path) -> bool:
     if not exe.exists():
         return False
     try:
-        out = subprocess.run([str(exe), "--version"], capture_output=True, text=True,
-                             timeout=30)
+        out = subprocess.run([str(exe), "--version"], capture_output=True, text=True, timeout=30)
     except (OSError, subprocess.TimeoutExpired):
         return False
     return out.stdout.startswith(CLAUDE_CODE_VERSION)
@@ -92,14 +104,29 @@ class Agent:
         self.project = project
         self.env = env
 
-    def myco(self, *args: str, timeout: float = TURN_TIMEOUT, **env: str
-             ) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([*myco_command(), *args], capture_output=True, text=True,
-                              cwd=self.project, env={**self.env, **env}, timeout=timeout,
-                              stdin=subprocess.DEVNULL)
+    def myco(
+        self, *args: str, timeout: float = TURN_TIMEOUT, **env: str
+    ) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*myco_command(), *args],
+            capture_output=True,
+            text=True,
+            cwd=self.project,
+            env={**self.env, **env},
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+        )
 
-    def turn(self, prompt: str, *, sid: str, first: bool = False, run_args: tuple[str, ...] = (),
-             claude_args: tuple[str, ...] = (), **env: str) -> subprocess.CompletedProcess[str]:
+    def turn(
+        self,
+        prompt: str,
+        *,
+        sid: str,
+        first: bool = False,
+        run_args: tuple[str, ...] = (),
+        claude_args: tuple[str, ...] = (),
+        **env: str,
+    ) -> subprocess.CompletedProcess[str]:
         """One ``claude -p`` turn, started by ``myco run`` (``--resume`` after the first)."""
         args = ["run", self.session, str(self.project), *run_args]
         if not first:
@@ -117,8 +144,9 @@ class Agent:
 
 
 @pytest.fixture
-def make_agent(tmp_path: Path, claude_bin: Path, model: FakeAnthropic,
-               daemon: DaemonProcess) -> Callable[..., Agent]:
+def make_agent(
+    tmp_path: Path, claude_bin: Path, model: FakeAnthropic, daemon: DaemonProcess
+) -> Callable[..., Agent]:
     def make(session: str, **extra: str) -> Agent:
         home = tmp_path / f"home-{session}"
         project = tmp_path / f"proj-{session}"
@@ -126,12 +154,18 @@ def make_agent(tmp_path: Path, claude_bin: Path, model: FakeAnthropic,
         project.mkdir()
         env = {
             "PATH": f"{claude_bin.parent}{os.pathsep}{os.environ.get('PATH', '/usr/bin:/bin')}",
-            "HOME": str(home), "LANG": "C.UTF-8",
-            "ANTHROPIC_BASE_URL": model.url, "ANTHROPIC_AUTH_TOKEN": "fake",
-            "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1", "DISABLE_AUTOUPDATER": "1",
-            "DISABLE_TELEMETRY": "1", "DISABLE_ERROR_REPORTING": "1",
-            "MYCO_URL": daemon.url, "MYCO_TOKEN": TOKEN,
-            "MYCO_STATE_DIR": str(tmp_path / "state"), **extra,
+            "HOME": str(home),
+            "LANG": "C.UTF-8",
+            "ANTHROPIC_BASE_URL": model.url,
+            "ANTHROPIC_AUTH_TOKEN": "fake",
+            "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
+            "DISABLE_AUTOUPDATER": "1",
+            "DISABLE_TELEMETRY": "1",
+            "DISABLE_ERROR_REPORTING": "1",
+            "MYCO_URL": daemon.url,
+            "MYCO_TOKEN": TOKEN,
+            "MYCO_STATE_DIR": str(tmp_path / "state"),
+            **extra,
         }
         return Agent(session, project, env)
 
@@ -147,4 +181,3 @@ def lines_of(url: str, session: str) -> list[str]:
     status, body = call(url, "GET", "/events", TOKEN)
     assert status == 200, body
     return [e["line"] for e in body["events"] if e["session"] == session]
-

@@ -46,37 +46,53 @@ class FakeAnthropic:
 
             def do_GET(self) -> None:
                 fake.record({"method": self.command, "path": self.path})
-                self._json(404, {"type": "error",
-                                 "error": {"type": "not_found_error", "message": "fake"}})
+                self._json(
+                    404, {"type": "error", "error": {"type": "not_found_error", "message": "fake"}}
+                )
 
             do_HEAD = do_GET
 
             def do_POST(self) -> None:
                 n = int(self.headers.get("content-length") or 0)
                 body = json.loads(self.rfile.read(n) or b"{}")
-                fake.record({"method": "POST", "path": self.path, "body": body,
-                             "session": self.headers.get("X-Claude-Code-Session-Id", "")})
+                fake.record(
+                    {
+                        "method": "POST",
+                        "path": self.path,
+                        "body": body,
+                        "session": self.headers.get("X-Claude-Code-Session-Id", ""),
+                    }
+                )
                 path = self.path.split("?")[0]
                 if path == "/v1/messages/count_tokens":
                     self._json(200, {"input_tokens": 42})
                     return
                 if path != "/v1/messages":
-                    self._json(404, {"type": "error",
-                                     "error": {"type": "not_found_error", "message": "fake"}})
+                    self._json(
+                        404,
+                        {"type": "error", "error": {"type": "not_found_error", "message": "fake"}},
+                    )
                     return
                 reply = fake.next_reply() if body.get("tools") else "ok"
                 self._stream(body, _blocks(reply))
 
             def _stream(self, body: dict[str, Any], blocks: list[dict[str, Any]]) -> None:
                 stop = "tool_use" if any(b["type"] == "tool_use" for b in blocks) else "end_turn"
-                usage = {"input_tokens": 10, "output_tokens": 1,
-                         "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0}
-                msg = {"id": "msg_" + uuid.uuid4().hex[:20], "type": "message",
-                       "role": "assistant", "model": body.get("model", "fake"),
-                       "stop_sequence": None}
+                usage = {
+                    "input_tokens": 10,
+                    "output_tokens": 1,
+                    "cache_creation_input_tokens": 0,
+                    "cache_read_input_tokens": 0,
+                }
+                msg = {
+                    "id": "msg_" + uuid.uuid4().hex[:20],
+                    "type": "message",
+                    "role": "assistant",
+                    "model": body.get("model", "fake"),
+                    "stop_sequence": None,
+                }
                 if not body.get("stream"):
-                    self._json(200, {**msg, "content": blocks, "stop_reason": stop,
-                                     "usage": usage})
+                    self._json(200, {**msg, "content": blocks, "stop_reason": stop, "usage": usage})
                     return
                 self.send_response(200)
                 self.send_header("content-type", "text/event-stream")
@@ -88,24 +104,50 @@ class FakeAnthropic:
                     self.wfile.write(f"event: {name}\ndata: {payload}\n\n".encode())
                     self.wfile.flush()
 
-                event("message_start", {"message": {**msg, "content": [], "stop_reason": None,
-                                                    "usage": usage}})
+                event(
+                    "message_start",
+                    {"message": {**msg, "content": [], "stop_reason": None, "usage": usage}},
+                )
                 for i, b in enumerate(blocks):
                     if b["type"] == "text":
-                        event("content_block_start",
-                              {"index": i, "content_block": {"type": "text", "text": ""}})
+                        event(
+                            "content_block_start",
+                            {"index": i, "content_block": {"type": "text", "text": ""}},
+                        )
                         step = max(1, len(b["text"]) // 3)  # several deltas, like the real API
                         for j in range(0, len(b["text"]), step):
-                            event("content_block_delta", {"index": i, "delta": {
-                                "type": "text_delta", "text": b["text"][j:j + step]}})
+                            event(
+                                "content_block_delta",
+                                {
+                                    "index": i,
+                                    "delta": {
+                                        "type": "text_delta",
+                                        "text": b["text"][j : j + step],
+                                    },
+                                },
+                            )
                     else:
-                        event("content_block_start",
-                              {"index": i, "content_block": {**b, "input": {}}})
-                        event("content_block_delta", {"index": i, "delta": {
-                            "type": "input_json_delta", "partial_json": json.dumps(b["input"])}})
+                        event(
+                            "content_block_start", {"index": i, "content_block": {**b, "input": {}}}
+                        )
+                        event(
+                            "content_block_delta",
+                            {
+                                "index": i,
+                                "delta": {
+                                    "type": "input_json_delta",
+                                    "partial_json": json.dumps(b["input"]),
+                                },
+                            },
+                        )
                     event("content_block_stop", {"index": i})
-                event("message_delta", {"delta": {"stop_reason": stop, "stop_sequence": None},
-                                        "usage": {"output_tokens": 20}})
+                event(
+                    "message_delta",
+                    {
+                        "delta": {"stop_reason": stop, "stop_sequence": None},
+                        "usage": {"output_tokens": 20},
+                    },
+                )
                 event("message_stop", {})
                 self.close_connection = True
 
@@ -117,8 +159,7 @@ class FakeAnthropic:
 
         self.server = Server(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,),
-                                       daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
 
     def start(self) -> FakeAnthropic:
         self.thread.start()
@@ -143,8 +184,11 @@ class FakeAnthropic:
     def turns(self) -> list[dict[str, Any]]:
         """Bodies of the main requests (those with tools), oldest first."""
         with self.lock:
-            return [r["body"] for r in self.requests
-                    if r["method"] == "POST" and r.get("body", {}).get("tools")]
+            return [
+                r["body"]
+                for r in self.requests
+                if r["method"] == "POST" and r.get("body", {}).get("tools")
+            ]
 
 
 def _blocks(reply: Reply) -> list[dict[str, Any]]:
@@ -155,6 +199,12 @@ def _blocks(reply: Reply) -> list[dict[str, Any]]:
         out.append({"type": "text", "text": reply["text"]})
     if reply.get("tool_use"):
         tool = reply["tool_use"]
-        out.append({"type": "tool_use", "id": "toolu_" + uuid.uuid4().hex[:16],
-                    "name": tool["name"], "input": tool.get("input", {})})
+        out.append(
+            {
+                "type": "tool_use",
+                "id": "toolu_" + uuid.uuid4().hex[:16],
+                "name": tool["name"],
+                "input": tool.get("input", {}),
+            }
+        )
     return out

@@ -27,27 +27,33 @@ def dumps(body: object) -> str:
 
 
 def ok(proc: object) -> dict[str, object]:
-    assert getattr(proc, "returncode", None) == 0, (getattr(proc, "stderr", ""),
-                                                    getattr(proc, "stdout", ""))
+    assert getattr(proc, "returncode", None) == 0, (
+        getattr(proc, "stderr", ""),
+        getattr(proc, "stdout", ""),
+    )
     result = json.loads(getattr(proc, "stdout", ""))
     assert isinstance(result, dict) and not result.get("is_error"), result
     return result
 
 
 def test_every_turn_sees_a_fresh_view_and_its_block_reaches_the_daemon_once(
-        make_agent: MakeAgent, model: FakeAnthropic, daemon: DaemonProcess) -> None:
+    make_agent: MakeAgent, model: FakeAnthropic, daemon: DaemonProcess
+) -> None:
     front = make_agent("FRONT")
     conversation = sid()
     markers = [f"view-marker-{n}-{uuid.uuid4().hex[:8]}" for n in (1, 2)]
-    model.script([
-        {"text": "Looking.\n<myco>\nstart draft-block\n</myco>",
-         "tool_use": {"name": "Bash", "input": {"command": "true"}}},
-        "Done.\n<myco>\nstart login-form\nNeed BACK.auth-api\n</myco>",
-        "Second turn.\n<myco>\ndone login-form result:ok\n</myco>",
-    ])
+    model.script(
+        [
+            {
+                "text": "Looking.\n<myco>\nstart draft-block\n</myco>",
+                "tool_use": {"name": "Bash", "input": {"command": "true"}},
+            },
+            "Done.\n<myco>\nstart login-form\nNeed BACK.auth-api\n</myco>",
+            "Second turn.\n<myco>\ndone login-form result:ok\n</myco>",
+        ]
+    )
     post(daemon.url, "PEER", f"say {markers[0]}")
-    ok(front.turn("task one", sid=conversation, first=True,
-                  claude_args=("--allowedTools", "Bash")))
+    ok(front.turn("task one", sid=conversation, first=True, claude_args=("--allowedTools", "Bash")))
     post(daemon.url, "PEER", f"say {markers[1]}")
     ok(front.turn("task two", sid=conversation))
 
@@ -57,19 +63,24 @@ def test_every_turn_sees_a_fresh_view_and_its_block_reaches_the_daemon_once(
     assert markers[0] in dumps(turns[0]) and markers[0] in dumps(turns[1])
     assert markers[1] not in dumps(turns[1]) and markers[1] in dumps(turns[2])
     assert lines_of(daemon.url, "FRONT") == [
-        "start login-form", "need BACK.auth-api", "done login-form result:ok"]
+        "start login-form",
+        "need BACK.auth-api",
+        "done login-form result:ok",
+    ]
 
 
-def test_a_dropped_block_is_reported_to_the_human(make_agent: MakeAgent,
-                                                 model: FakeAnthropic,
-                                                 daemon: DaemonProcess) -> None:
+def test_a_dropped_block_is_reported_to_the_human(
+    make_agent: MakeAgent, model: FakeAnthropic, daemon: DaemonProcess
+) -> None:
     front = make_agent("FRONT")
     conversation = sid()
     model.script(["<myco>\nstart one\n</myco>\nand also\n<myco>\nstart two\nfinishd x\n</myco>"])
     ok(front.turn("go", sid=conversation, first=True))
-    messages = [r["attachment"]["content"] for r in front.transcript(conversation)
-                if r.get("type") == "attachment"
-                and r["attachment"].get("type") == "hook_system_message"]
+    messages = [
+        r["attachment"]["content"]
+        for r in front.transcript(conversation)
+        if r.get("type") == "attachment" and r["attachment"].get("type") == "hook_system_message"
+    ]
     assert len(messages) == 1
     assert "2 <myco> blocks in this turn" in messages[0]
     assert "'finishd'" in messages[0]
@@ -77,16 +88,22 @@ def test_a_dropped_block_is_reported_to_the_human(make_agent: MakeAgent,
 
 
 def test_daemon_down_neither_fails_nor_hangs_and_events_arrive_later(
-        make_agent: MakeAgent, model: FakeAnthropic, daemon: DaemonProcess) -> None:
+    make_agent: MakeAgent, model: FakeAnthropic, daemon: DaemonProcess
+) -> None:
     front = make_agent("FRONT")
     conversation = sid()
-    model.script(["Offline work.\n<myco>\nstart offline-task\n</myco>",
-                  "Back online.\n<myco>\ndone offline-task\n</myco>"])
+    model.script(
+        [
+            "Offline work.\n<myco>\nstart offline-task\n</myco>",
+            "Back online.\n<myco>\ndone offline-task\n</myco>",
+        ]
+    )
     port = daemon.url.rsplit(":", 1)[1]
     daemon.stop()
     started = time.monotonic()
-    result = ok(front.turn("work while down", sid=conversation, first=True,
-                           run_args=("--offline",)))
+    result = ok(
+        front.turn("work while down", sid=conversation, first=True, run_args=("--offline",))
+    )
     assert time.monotonic() - started < 20
     assert "offline-task" in str(result.get("result"))
     back = DaemonProcess(daemon.data_dir, "--quiet", "--port", port)
@@ -99,19 +116,29 @@ def test_daemon_down_neither_fails_nor_hangs_and_events_arrive_later(
         back.stop()
 
 
-def test_enforcement_sends_a_blockless_edit_back_once(make_agent: MakeAgent,
-                                                     model: FakeAnthropic,
-                                                     daemon: DaemonProcess) -> None:
+def test_enforcement_sends_a_blockless_edit_back_once(
+    make_agent: MakeAgent, model: FakeAnthropic, daemon: DaemonProcess
+) -> None:
     front = make_agent("FRONT", MYCO_REQUIRE_BLOCK="1")
     conversation = sid()
-    model.script([
-        {"text": "Writing.", "tool_use": {"name": "Write", "input": {
-            "file_path": str(front.project / "a.txt"), "content": "hello\n"}}},
-        "Wrote a.txt.",
-        "Sorry.\n<myco>\ndone a-txt result:ok\n</myco>",
-    ])
-    ok(front.turn("write a.txt", sid=conversation, first=True,
-                  claude_args=("--allowedTools", "Write")))
+    model.script(
+        [
+            {
+                "text": "Writing.",
+                "tool_use": {
+                    "name": "Write",
+                    "input": {"file_path": str(front.project / "a.txt"), "content": "hello\n"},
+                },
+            },
+            "Wrote a.txt.",
+            "Sorry.\n<myco>\ndone a-txt result:ok\n</myco>",
+        ]
+    )
+    ok(
+        front.turn(
+            "write a.txt", sid=conversation, first=True, claude_args=("--allowedTools", "Write")
+        )
+    )
     assert (front.project / "a.txt").read_text() == "hello\n"
     turns = model.turns()
     assert len(turns) == 3
@@ -120,13 +147,27 @@ def test_enforcement_sends_a_blockless_edit_back_once(make_agent: MakeAgent,
 
 
 def test_run_twice_wires_local_settings_idempotently_and_keeps_user_hooks(
-        make_agent: MakeAgent, model: FakeAnthropic, daemon: DaemonProcess) -> None:
+    make_agent: MakeAgent, model: FakeAnthropic, daemon: DaemonProcess
+) -> None:
     front = make_agent("FRONT")
     (front.project / ".claude").mkdir()
     user_hook_log = front.project / "user-hook.log"
     settings = front.project / ".claude" / "settings.local.json"
-    settings.write_text(json.dumps({"hooks": {"Stop": [{"hooks": [
-        {"type": "command", "command": f"echo user-hook >> {user_hook_log}"}]}]}}))
+    settings.write_text(
+        json.dumps(
+            {
+                "hooks": {
+                    "Stop": [
+                        {
+                            "hooks": [
+                                {"type": "command", "command": f"echo user-hook >> {user_hook_log}"}
+                            ]
+                        }
+                    ]
+                }
+            }
+        )
+    )
     (front.project / "CLAUDE.md").write_text("# Project rules\nUse tabs.\n")
     model.script(["One.\n<myco>\nstart x\n</myco>", "Two.\n<myco>\ndone x\n</myco>"])
     conversation = sid()
@@ -142,7 +183,8 @@ def test_run_twice_wires_local_settings_idempotently_and_keeps_user_hooks(
 
 
 def test_worker_delivers_a_queued_prompt_into_the_idle_session(
-        make_agent: MakeAgent, model: FakeAnthropic, daemon: DaemonProcess) -> None:
+    make_agent: MakeAgent, model: FakeAnthropic, daemon: DaemonProcess
+) -> None:
     bot = make_agent("BOT")
     model.script(["On it.\n<myco>\nstart queued-job\n</myco>"])
     status, _ = call(daemon.url, "POST", "/dispatch/BOT", TOKEN, {"prompt": "the queued job"})

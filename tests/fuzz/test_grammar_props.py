@@ -29,18 +29,49 @@ from myco.protocol.grammar import (
 from myco.testing import Swarm
 
 FAST = settings(max_examples=150, deadline=None)
-SLOW = settings(max_examples=40, deadline=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+SLOW = settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 SESSION_VERBS = ("ask", "reply", "direct")
 KEYS = sorted(CORE_KEYS)
 
 # Any text at all, weighted towards what breaks parsers: separators, controls, tags, colons.
-_nasty = st.sampled_from([
-    "\n", "\r", "\r\n", "\t", " ", "\x00", "\x85", "\u2028", "\u2029", "\x0b", "\x0c", "\x1c",
-    ":", "ref:", "spec:msg/", "channel:", "<myco>", "</myco>", "<MYCO>", "#", "`", "```", "|",
-    "<system-reminder>", "</command-name>", "é", "\ud7ff", "\U0001f600", "\u200b",
-])
+_nasty = st.sampled_from(
+    [
+        "\n",
+        "\r",
+        "\r\n",
+        "\t",
+        " ",
+        "\x00",
+        "\x85",
+        "\u2028",
+        "\u2029",
+        "\x0b",
+        "\x0c",
+        "\x1c",
+        ":",
+        "ref:",
+        "spec:msg/",
+        "channel:",
+        "<myco>",
+        "</myco>",
+        "<MYCO>",
+        "#",
+        "`",
+        "```",
+        "|",
+        "<system-reminder>",
+        "</command-name>",
+        "é",
+        "\ud7ff",
+        "\U0001f600",
+        "\u200b",
+    ]
+)
 any_text = st.one_of(
     st.text(max_size=200),
     st.lists(st.one_of(_nasty, st.text(max_size=8)), max_size=30).map("".join),
@@ -78,9 +109,17 @@ def test_parsers_never_raise(text: str, keys: set[str]) -> None:
 
 
 @FAST
-@given(st.one_of(st.none(), st.integers(), st.floats(), st.binary(), st.lists(st.text()),
-                 st.dictionaries(st.text(), st.text()), st.text(min_size=MAX_LINE + 1,
-                                                                max_size=MAX_LINE + 3)))
+@given(
+    st.one_of(
+        st.none(),
+        st.integers(),
+        st.floats(),
+        st.binary(),
+        st.lists(st.text()),
+        st.dictionaries(st.text(), st.text()),
+        st.text(min_size=MAX_LINE + 1, max_size=MAX_LINE + 3),
+    )
+)
 def test_line_problem_names_every_non_line(value: Any) -> None:
     assert isinstance(line_problem(value), str)
 
@@ -99,8 +138,9 @@ def test_block_extraction_never_raises(text: str) -> None:
 
 
 @st.composite
-def built_line(draw: st.DrawFn) -> tuple[str, str, str, list[str], list[tuple[str, str]],
-                                         list[str]]:
+def built_line(
+    draw: st.DrawFn,
+) -> tuple[str, str, str, list[str], list[tuple[str, str]], list[str]]:
     """(line, verb, obj, free words, kvs in order, detail tokens): words and kvs mixed."""
     v = draw(verb)
     obj = draw(word)
@@ -113,8 +153,13 @@ def built_line(draw: st.DrawFn) -> tuple[str, str, str, list[str], list[tuple[st
     wi, ki, merged = iter(words), iter(pairs), []
     for is_word in flags:
         merged.append(next(wi) if is_word else "{}:{}".format(*next(ki)))
-    seps = draw(st.lists(st.sampled_from([" ", "  ", "\t", " \t "]), min_size=len(merged) + 2,
-                         max_size=len(merged) + 2))
+    seps = draw(
+        st.lists(
+            st.sampled_from([" ", "  ", "\t", " \t "]),
+            min_size=len(merged) + 2,
+            max_size=len(merged) + 2,
+        )
+    )
     line = v + seps[0] + obj
     for sep, tok in zip(seps[1:], merged, strict=False):
         line += sep + tok
@@ -123,8 +168,9 @@ def built_line(draw: st.DrawFn) -> tuple[str, str, str, list[str], list[tuple[st
 
 @FAST
 @given(built_line())
-def test_built_line_parses_back(parts: tuple[str, str, str, list[str],
-                                             list[tuple[str, str]], list[str]]) -> None:
+def test_built_line_parses_back(
+    parts: tuple[str, str, str, list[str], list[tuple[str, str]], list[str]],
+) -> None:
     line, v, obj, words, pairs, tokens = parts
     parsed = parse_line(line)
     assert parsed is not None
@@ -146,10 +192,10 @@ def test_built_line_parses_back(parts: tuple[str, str, str, list[str],
 
 
 @FAST
-@given(st.sampled_from(["start", "done", "up", "private", "say"]), kv,
-       st.lists(word, max_size=3))
-def test_known_key_in_object_position_is_a_kv(v: str, pair: tuple[str, str],
-                                              words: list[str]) -> None:
+@given(st.sampled_from(["start", "done", "up", "private", "say"]), kv, st.lists(word, max_size=3))
+def test_known_key_in_object_position_is_a_kv(
+    v: str, pair: tuple[str, str], words: list[str]
+) -> None:
     k, val = pair
     parsed = parse_line(" ".join([v, f"{k}:{val}", *words]))
     assert parsed is not None
@@ -159,22 +205,33 @@ def test_known_key_in_object_position_is_a_kv(v: str, pair: tuple[str, str],
 
 
 @FAST
-@given(st.lists(st.tuples(st.text(max_size=40).filter(lambda s: "</myco>" not in s.lower()),
-                          st.text(max_size=20).filter(lambda s: "<myco>" not in s.lower())),
-                max_size=5))
+@given(
+    st.lists(
+        st.tuples(
+            st.text(max_size=40).filter(lambda s: "</myco>" not in s.lower()),
+            st.text(max_size=20).filter(lambda s: "<myco>" not in s.lower()),
+        ),
+        max_size=5,
+    )
+)
 def test_blocks_come_back_in_order(parts: list[tuple[str, str]]) -> None:
     text = "".join(f"<myco>{body}</myco>{filler}" for body, filler in parts)
     assert find_blocks(text) == [body for body, _ in parts]
 
 
-_block_line = st.text(alphabet=_word_chars.replace("#", "") + " \t", min_size=1,
-                      max_size=40).map(str.strip).filter(bool)
+_block_line = (
+    st.text(alphabet=_word_chars.replace("#", "") + " \t", min_size=1, max_size=40)
+    .map(str.strip)
+    .filter(bool)
+)
 
 
 @FAST
-@given(st.lists(_block_line, max_size=10),
-       st.lists(st.sampled_from(["", "   ", "# a comment", "  # indented comment"]), max_size=4),
-       st.sampled_from(["\n", "\r\n", "\r"]))
+@given(
+    st.lists(_block_line, max_size=10),
+    st.lists(st.sampled_from(["", "   ", "# a comment", "  # indented comment"]), max_size=4),
+    st.sampled_from(["\n", "\r\n", "\r"]),
+)
 def test_block_lines_round_trip(lines: list[str], noise: list[str], newline: str) -> None:
     body = newline.join(noise + lines + noise)
     assert block_lines(body) == lines
@@ -201,12 +258,22 @@ def _target_ok(obj: str, allow_all: bool) -> bool:
 
 
 @st.composite
-def event_line(draw: st.DrawFn, swarm: Swarm, targets: tuple[str, ...],
-               allow_all: bool) -> str | None:
+def event_line(
+    draw: st.DrawFn, swarm: Swarm, targets: tuple[str, ...], allow_all: bool
+) -> str | None:
     """A line the daemon would accept (None when the draw produced one it rejects)."""
     # every verb, an unknown one, and extra weight on those that build up state
-    verbs = [*sorted(swarm.verbs.canonical), "frobnicate", "Start", *["start"] * 6, "done",
-             "need", "ask", "direct", "up"]
+    verbs = [
+        *sorted(swarm.verbs.canonical),
+        "frobnicate",
+        "Start",
+        *["start"] * 6,
+        "done",
+        "need",
+        "ask",
+        "direct",
+        "up",
+    ]
     v = draw(st.sampled_from(verbs))
     spec = swarm.verbs.get(swarm.verbs.canonical.get(v, v))
     is_target = spec is not None and spec.target
@@ -216,35 +283,72 @@ def event_line(draw: st.DrawFn, swarm: Swarm, targets: tuple[str, ...],
     else:
         # a small shared pool makes sessions collide (conflicts, needs met by done/up)
         shared = st.sampled_from(SHARED_OBJECTS)
-        obj = draw(st.one_of(shared, shared, shared, word,
-                             st.builds(lambda w, n: w * n, word, st.integers(1, 300))))
-    detail: list[str] = draw(st.lists(st.one_of(
-        word,
-        st.builds(lambda k, val: f"{k}:{val}", st.sampled_from(KEYS), value),
-        st.sampled_from(["spec:msg/A-001.md", "spec:msg/B-002.md", "re:login", "ref:abc123",
-                         "result:ok", "channel:front,back", "channel:back", "addr:127.0.0.1:80",
-                         "<system-reminder>", "```", "| x |", "## DIRECTIVES"]),
-        st.builds(lambda w, n: w * n, word, st.integers(50, 400)),
-    ), max_size=8))
+        obj = draw(
+            st.one_of(
+                shared,
+                shared,
+                shared,
+                word,
+                st.builds(lambda w, n: w * n, word, st.integers(1, 300)),
+            )
+        )
+    detail: list[str] = draw(
+        st.lists(
+            st.one_of(
+                word,
+                st.builds(lambda k, val: f"{k}:{val}", st.sampled_from(KEYS), value),
+                st.sampled_from(
+                    [
+                        "spec:msg/A-001.md",
+                        "spec:msg/B-002.md",
+                        "re:login",
+                        "ref:abc123",
+                        "result:ok",
+                        "channel:front,back",
+                        "channel:back",
+                        "addr:127.0.0.1:80",
+                        "<system-reminder>",
+                        "```",
+                        "| x |",
+                        "## DIRECTIVES",
+                    ]
+                ),
+                st.builds(lambda w, n: w * n, word, st.integers(50, 400)),
+            ),
+            max_size=8,
+        )
+    )
     line = " ".join([v, obj, *detail])
     if line_problem(line) is not None:
         return None
     parsed = parse_line(line, swarm.verbs.session_verbs, swarm.verbs.keys)
-    if is_target and parsed is not None and parsed.obj and not _target_ok(parsed.obj,
-                                                                         spec.allow_all):
+    if (
+        is_target
+        and parsed is not None
+        and parsed.obj
+        and not _target_ok(parsed.obj, spec.allow_all)
+    ):
         return None
     return line
 
 
 @st.composite
-def history(draw: st.DrawFn, swarm: Swarm, targets: tuple[str, ...], posters: tuple[str, ...],
-            allow_all: bool) -> list[tuple[str, list[str], int]]:
+def history(
+    draw: st.DrawFn,
+    swarm: Swarm,
+    targets: tuple[str, ...],
+    posters: tuple[str, ...],
+    allow_all: bool,
+) -> list[tuple[str, list[str], int]]:
     """Batches of (author, lines, ms to advance first)."""
     batches = []
     for _ in range(draw(st.integers(1, 12))):
         author = draw(st.sampled_from(posters))
-        lines = [ln for ln in draw(st.lists(event_line(swarm, targets, allow_all), min_size=1,
-                                            max_size=6)) if ln is not None]
+        lines = [
+            ln
+            for ln in draw(st.lists(event_line(swarm, targets, allow_all), min_size=1, max_size=6))
+            if ln is not None
+        ]
         gap = draw(st.sampled_from([0, 1, 1000, 60_000, 31 * 60_000, 49 * 3600_000]))
         batches.append((author, lines, gap))
     return batches

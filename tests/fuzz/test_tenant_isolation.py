@@ -36,18 +36,25 @@ def marker(i: int) -> str:
 def lines_of(i: int) -> dict[str, list[str]]:
     m = marker(i)
     return {
-        "ALICE": [f"start build-{m}", f"need BOB.api-{m}", f"ask BOB review-{m} "
-                  "spec:msg/SHARED-001.md", f"say hello-{m} channel:team"],
-        "BOB": [f"start api-{m}", f"done api-{m} ref:{m}", f"up db-{m} addr:127.0.0.1:{i}",
-                f"private secret-{m}"],
+        "ALICE": [
+            f"start build-{m}",
+            f"need BOB.api-{m}",
+            f"ask BOB review-{m} spec:msg/SHARED-001.md",
+            f"say hello-{m} channel:team",
+        ],
+        "BOB": [
+            f"start api-{m}",
+            f"done api-{m} ref:{m}",
+            f"up db-{m} addr:127.0.0.1:{i}",
+            f"private secret-{m}",
+        ],
         "DIRECTOR": [f"direct ALICE ship-{m}"],
         f"ONLY{i:02d}": [f"start solo-{m}"],  # a session name no other tenant has
     }
 
 
 @pytest.fixture
-async def client(aiohttp_client: AiohttpClient, config: Config,
-                 pm: pluggy.PluginManager) -> Client:
+async def client(aiohttp_client: AiohttpClient, config: Config, pm: pluggy.PluginManager) -> Client:
     # one address creates every tenant here: lift the per-address creation budget
     daemon = Daemon(attrs.evolve(config, new_tenants_per_hour=TENANTS * 2), pm)
     return await aiohttp_client(create_app(daemon))  # type: ignore[no-any-return]
@@ -61,14 +68,11 @@ async def write_tenant(client: Client, i: int, token: str) -> None:
     """Everything tenant *i* writes; requests of one tenant run concurrently too."""
     m = marker(i)
     posts = [
-        client.post("/events", json={"session": s, "events": ls, "id": "batch-1"},
-                    headers=h(token))
+        client.post("/events", json={"session": s, "events": ls, "id": "batch-1"}, headers=h(token))
         for s, ls in lines_of(i).items()
     ]
-    posts.append(client.post("/msg/SHARED-001.md", data=f"# spec {m}".encode(),
-                             headers=h(token)))
-    posts.append(client.post("/dispatch/ALICE", json={"prompt": f"prompt-{m}"},
-                             headers=h(token)))
+    posts.append(client.post("/msg/SHARED-001.md", data=f"# spec {m}".encode(), headers=h(token)))
+    posts.append(client.post("/dispatch/ALICE", json={"prompt": f"prompt-{m}"}, headers=h(token)))
     for resp in await asyncio.gather(*posts):
         assert resp.status == 200, await resp.text()
         body = await resp.json()
@@ -134,8 +138,9 @@ async def test_session_tokens_never_cross_tenants(client: Client) -> None:
         assert (await client.get("/status", headers=h(t))).status == 200
     for i, t in enumerate(tokens):
         own = session_token(t, "ALICE")
-        resp = await client.post("/events", json={"session": "ALICE",
-                                                  "events": [f"say from-{i}"]}, headers=h(own))
+        resp = await client.post(
+            "/events", json={"session": "ALICE", "events": [f"say from-{i}"]}, headers=h(own)
+        )
         assert resp.status == 200
         for j, other in enumerate(tokens):
             if j == i:

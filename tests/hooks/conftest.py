@@ -23,8 +23,13 @@ def fake() -> Iterator[FakeDaemon]:
 @pytest.fixture
 def hook_env(tmp_path: Path, fake: FakeDaemon) -> dict[str, str]:
     """Environment for hooks talking to *fake* with state under tmp_path."""
-    return {"MYCO_URL": fake.url, "MYCO_TOKEN": TOKEN, "MYCO_SESSION": "front",
-            "MYCO_STATE_DIR": str(tmp_path / "state"), "HOME": str(tmp_path)}
+    return {
+        "MYCO_URL": fake.url,
+        "MYCO_TOKEN": TOKEN,
+        "MYCO_SESSION": "front",
+        "MYCO_STATE_DIR": str(tmp_path / "state"),
+        "HOME": str(tmp_path),
+    }
 
 
 MakeCtx = Callable[..., HookContext]
@@ -32,8 +37,7 @@ MakeCtx = Callable[..., HookContext]
 
 @pytest.fixture
 def make_ctx(hook_env: dict[str, str]) -> MakeCtx:
-    def make(event: str = "stop", payload: dict[str, Any] | None = None,
-             **env: str) -> HookContext:
+    def make(event: str = "stop", payload: dict[str, Any] | None = None, **env: str) -> HookContext:
         return HookContext("claude-code", event, payload or {}, read_env({**hook_env, **env}))
 
     return make

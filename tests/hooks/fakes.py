@@ -68,11 +68,16 @@ class FakeDaemon:
                     fake.posts.append(data)
                 if fake.mode != "ack-lost" and self._misbehave():
                     return
-                bad = [f"events[{i}]: invalid target" for i, line in enumerate(data["events"])
-                       if fake.invalid and fake.invalid in line]
+                bad = [
+                    f"events[{i}]: invalid target"
+                    for i, line in enumerate(data["events"])
+                    if fake.invalid and fake.invalid in line
+                ]
                 if bad:
-                    self._send(400, json.dumps({"error": f"{len(bad)} invalid events",
-                                                "errors": bad}).encode())
+                    self._send(
+                        400,
+                        json.dumps({"error": f"{len(bad)} invalid events", "errors": bad}).encode(),
+                    )
                     return
                 with fake.lock:
                     if data.get("id") in fake.ids:

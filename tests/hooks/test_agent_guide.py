@@ -15,7 +15,8 @@ SWARM = Path(__file__).resolve().parents[2] / "swarm"
 @pytest.mark.parametrize("name", [agent_guide.PROTOCOL, agent_guide.DIRECTOR])
 def test_packaged_copy_is_identical_to_swarm(name: str) -> None:
     assert agent_guide.read(name) == (SWARM / name).read_text(encoding="utf-8"), (
-        f"copy swarm/{name} to src/myco/agent_guide/{name}")
+        f"copy swarm/{name} to src/myco/agent_guide/{name}"
+    )
 
 
 def test_only_the_director_gets_the_role_text() -> None:

@@ -8,8 +8,10 @@ from myco.plugins import Hooks, make_plugin_manager
 
 
 def test_last_block_of_the_turn_wins_and_earlier_ones_are_counted() -> None:
-    texts = ["draft <myco>\nstart a\n</myco> then a tool call",
-             "final\n<myco>\nstart b\nneed BACK.api\n</myco>"]
+    texts = [
+        "draft <myco>\nstart a\n</myco> then a tool call",
+        "final\n<myco>\nstart b\nneed BACK.api\n</myco>",
+    ]
     cap = capture(texts, CORE_VERBS)
     assert cap.lines == ["start b", "need BACK.api"]
     assert cap.blocks == 2 and cap.dropped_blocks == 1
@@ -21,8 +23,9 @@ def test_verbs_are_lower_cased_and_the_rest_kept_as_written() -> None:
 
 
 def test_unknown_first_words_are_reported_not_sent() -> None:
-    cap = capture(["<myco>\n# a comment\n\nstart x\nstrat y\nand the rest of a detail\n</myco>"],
-                  CORE_VERBS)
+    cap = capture(
+        ["<myco>\n# a comment\n\nstart x\nstrat y\nand the rest of a detail\n</myco>"], CORE_VERBS
+    )
     assert cap.lines == ["start x"]
     assert cap.unknown == ["strat", "and"]
 
@@ -41,6 +44,7 @@ def test_myco_verbs_extends_the_known_verbs() -> None:
 def test_core_verbs_match_the_built_in_registry() -> None:
     """The hook's static list (no pluggy on the hot path) must follow the plugins."""
     verbs = Hooks(make_plugin_manager(load_entrypoints=False)).register_verbs()
-    builtin = {name for name in verbs.names()
-               if verbs.owner(name).startswith("myco.default_plugins.")}
+    builtin = {
+        name for name in verbs.names() if verbs.owner(name).startswith("myco.default_plugins.")
+    }
     assert builtin == CORE_VERBS

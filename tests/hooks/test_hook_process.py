@@ -18,16 +18,28 @@ from tests.daemon_process import DaemonProcess, call
 from tests.hooks.fakes import FakeDaemon, free_port
 
 pytestmark = pytest.mark.slow
-STOP = {"session_id": "s1", "prompt_id": "p1", "hook_event_name": "Stop",
-        "stop_hook_active": False, "last_assistant_message": "ok\n<myco>\nstart api\n</myco>"}
+STOP = {
+    "session_id": "s1",
+    "prompt_id": "p1",
+    "hook_event_name": "Stop",
+    "stop_hook_active": False,
+    "last_assistant_message": "ok\n<myco>\nstart api\n</myco>",
+}
 
 
-def hook(event: str, payload: object, env: dict[str, str], agent: str = "claude-code"
-         ) -> tuple[subprocess.CompletedProcess[str], float]:
+def hook(
+    event: str, payload: object, env: dict[str, str], agent: str = "claude-code"
+) -> tuple[subprocess.CompletedProcess[str], float]:
     stdin = payload if isinstance(payload, str) else json.dumps(payload)
     started = time.monotonic()
-    proc = subprocess.run([*myco_command(), "hook", agent, event], input=stdin, text=True,
-                          capture_output=True, env={**os.environ, **env}, timeout=10)
+    proc = subprocess.run(
+        [*myco_command(), "hook", agent, event],
+        input=stdin,
+        text=True,
+        capture_output=True,
+        env={**os.environ, **env},
+        timeout=10,
+    )
     return proc, time.monotonic() - started
 
 
@@ -49,7 +61,8 @@ def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def test_real_daemon_gets_the_block_exactly_once_and_the_view_comes_back(
-        env: dict[str, str], daemon: str) -> None:
+    env: dict[str, str], daemon: str
+) -> None:
     env = {**env, "MYCO_URL": daemon, "MYCO_SESSION": "ONCE"}
     for _ in range(2):  # a doubly registered Stop hook
         proc, took = hook("stop", {**STOP, "prompt_id": "once-1"}, env)
@@ -65,14 +78,14 @@ def test_real_daemon_gets_the_block_exactly_once_and_the_view_comes_back(
 
 @pytest.mark.parametrize("mode", ["down", "hang", "garbage", "error"])
 @pytest.mark.parametrize("event", ["prompt", "stop"])
-def test_a_broken_daemon_never_breaks_the_agent(env: dict[str, str], mode: str,
-                                                event: str) -> None:
+def test_a_broken_daemon_never_breaks_the_agent(env: dict[str, str], mode: str, event: str) -> None:
     fake = FakeDaemon().start()
     try:
         fake.mode = "ok" if mode == "down" else mode
         url = f"http://127.0.0.1:{free_port()}" if mode == "down" else fake.url
-        proc, took = hook(event, STOP if event == "stop" else {"prompt": "hi"},
-                          {**env, "MYCO_URL": url})
+        proc, took = hook(
+            event, STOP if event == "stop" else {"prompt": "hi"}, {**env, "MYCO_URL": url}
+        )
         assert_harmless(proc, took)
         if event == "prompt":
             assert proc.stdout == ""  # no view, no noise
@@ -94,9 +107,12 @@ def test_bad_payloads_and_arguments_are_harmless(env: dict[str, str], stdin: str
 
 def test_a_stdin_that_never_closes_still_ends_in_time(env: dict[str, str]) -> None:
     started = time.monotonic()
-    proc = subprocess.Popen([*myco_command(), "hook", "claude-code", "stop"],
-                            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                            env={**os.environ, **env})
+    proc = subprocess.Popen(
+        [*myco_command(), "hook", "claude-code", "stop"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        env={**os.environ, **env},
+    )
     try:
         assert proc.wait(timeout=5) == 0
     finally:
@@ -118,8 +134,11 @@ def test_the_hook_path_imports_no_heavy_modules(env: dict[str, str], tmp_path: P
         "         'urllib.request', 'http.client', 'importlib.metadata', 'asyncio'}\n"
         "print(sorted(heavy & set(sys.modules)), file=sys.stderr)\n"
     )
-    proc = subprocess.run([sys.executable, "-c", probe, json.dumps(STOP)], capture_output=True,
-                          text=True, env={**os.environ, **env,
-                                          "MYCO_URL": f"http://127.0.0.1:{free_port()}"},
-                          timeout=10)
+    proc = subprocess.run(
+        [sys.executable, "-c", probe, json.dumps(STOP)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env, "MYCO_URL": f"http://127.0.0.1:{free_port()}"},
+        timeout=10,
+    )
     assert proc.stderr.strip().splitlines()[-1] == "[]"

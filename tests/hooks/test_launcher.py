@@ -42,8 +42,10 @@ def test_managed_block_is_added_replaced_and_stable() -> None:
 
 
 def test_hook_settings_merge_keeps_the_users_hooks_and_is_idempotent() -> None:
-    mine = {"hooks": {"Stop": [{"hooks": [{"type": "command", "command": "notify-send done"}]}]},
-            "model": "opus"}
+    mine = {
+        "hooks": {"Stop": [{"hooks": [{"type": "command", "command": "notify-send done"}]}]},
+        "model": "opus",
+    }
     text = json.dumps(mine, indent=4)
     merged = merge_hook_settings(text, HOOKS, owned=" hook claude-code ")
     data = json.loads(merged)
@@ -63,8 +65,12 @@ def test_hook_settings_merge_refuses_to_clobber_broken_json() -> None:
 
 
 def request(tmp_path: Path, **kw: object) -> LaunchRequest:
-    base = dict(session="FRONT", project_dir=tmp_path, hook_command=["/abs/myco", "hook",
-                "claude-code"], instructions="GUIDE")
+    base = dict(
+        session="FRONT",
+        project_dir=tmp_path,
+        hook_command=["/abs/myco", "hook", "claude-code"],
+        instructions="GUIDE",
+    )
     return LaunchRequest(**{**base, **kw})  # type: ignore[arg-type]
 
 
@@ -73,7 +79,8 @@ def test_claude_launch_passes_settings_on_the_command_line(tmp_path: Path) -> No
     assert plan.argv[:2] == ["claude", "--settings"]
     settings = json.loads(plan.argv[2])
     assert settings["hooks"]["UserPromptSubmit"][0]["hooks"][0]["command"] == (
-        "/abs/myco hook claude-code prompt")
+        "/abs/myco hook claude-code prompt"
+    )
     assert plan.argv[3:] == ["--resume", "abc", "--model", "sonnet"]
     assert list(plan.files) == [tmp_path / "CLAUDE.md"]
     assert "GUIDE" in plan.files[tmp_path / "CLAUDE.md"]
@@ -100,8 +107,13 @@ def test_headless_starts_then_resumes_a_conversation(tmp_path: Path) -> None:
 
 # -- the command, as a process ------------------------------------------------------
 def myco(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*myco_command(), *args], capture_output=True, text=True,
-                          env={**os.environ, **env}, timeout=60)
+    return subprocess.run(
+        [*myco_command(), *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        timeout=60,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -114,13 +126,18 @@ def daemon_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def cli_env(tmp_path: Path, daemon_url: str) -> dict[str, str]:
     bindir = tmp_path / "bin"
     install_fake_cli(bindir)
-    return {"PATH": path_with(bindir), "MYCO_URL": daemon_url, "MYCO_TOKEN": TOKEN,
-            "MYCO_STATE_DIR": str(tmp_path / "state")}
+    return {
+        "PATH": path_with(bindir),
+        "MYCO_URL": daemon_url,
+        "MYCO_TOKEN": TOKEN,
+        "MYCO_STATE_DIR": str(tmp_path / "state"),
+    }
 
 
 @pytest.mark.slow
 def test_run_twice_execs_the_cli_and_changes_nothing_the_second_time(
-        tmp_path: Path, cli_env: dict[str, str]) -> None:
+    tmp_path: Path, cli_env: dict[str, str]
+) -> None:
     project = tmp_path / "proj"
     (project / ".claude").mkdir(parents=True)
     (project / "CLAUDE.md").write_text("# Ours\nKeep this.\n")
@@ -128,11 +145,13 @@ def test_run_twice_execs_the_cli_and_changes_nothing_the_second_time(
     (project / SETTINGS_LOCAL).write_text(user_settings)
     snapshots = []
     for _ in range(2):
-        out = myco("run", "front", str(project), "--wire", "local", "--", "--model", "m",
-                   env=cli_env)
+        out = myco(
+            "run", "front", str(project), "--wire", "local", "--", "--model", "m", env=cli_env
+        )
         assert out.returncode == 0, out.stderr
-        snapshots.append({p.name: p.read_bytes() for p in
-                          (project / "CLAUDE.md", project / SETTINGS_LOCAL)})
+        snapshots.append(
+            {p.name: p.read_bytes() for p in (project / "CLAUDE.md", project / SETTINGS_LOCAL)}
+        )
     assert snapshots[0] == snapshots[1]
     assert snapshots[0]["CLAUDE.md"].startswith(b"# Ours\nKeep this.\n")
     local = json.loads(snapshots[0]["settings.local.json"])
@@ -147,13 +166,15 @@ def test_run_twice_execs_the_cli_and_changes_nothing_the_second_time(
 
 
 @pytest.mark.slow
-def test_run_fails_clearly_without_the_cli_or_the_daemon(tmp_path: Path,
-                                                         cli_env: dict[str, str]) -> None:
+def test_run_fails_clearly_without_the_cli_or_the_daemon(
+    tmp_path: Path, cli_env: dict[str, str]
+) -> None:
     no_cli = myco("run", "front", str(tmp_path), env={**cli_env, "PATH": "/nonexistent"})
     assert no_cli.returncode == 1
     assert no_cli.stderr.strip().splitlines() == [
         "myco: 'claude' (the claude-code CLI) is not installed or not on PATH; "
-        "install it with `npm install -g @anthropic-ai/claude-code`"]
+        "install it with `npm install -g @anthropic-ai/claude-code`"
+    ]
     down = {**cli_env, "MYCO_URL": f"http://127.0.0.1:{free_port()}"}
     refused = myco("run", "front", str(tmp_path), env=down)
     assert refused.returncode == 1 and len(refused.stderr.strip().splitlines()) == 1
@@ -167,8 +188,9 @@ def test_run_fails_clearly_without_the_cli_or_the_daemon(tmp_path: Path,
 
 
 @pytest.mark.slow
-def test_dry_run_prints_the_plan_and_writes_nothing(tmp_path: Path,
-                                                   cli_env: dict[str, str]) -> None:
+def test_dry_run_prints_the_plan_and_writes_nothing(
+    tmp_path: Path, cli_env: dict[str, str]
+) -> None:
     out = myco("run", "director", str(tmp_path), "--dry-run", "--", "-p", "hi", env=cli_env)
     assert out.returncode == 0, out.stderr
     plan = json.loads(out.stdout)

@@ -13,15 +13,13 @@ from myco.plugins import Hooks, make_plugin_manager
 
 def test_static_map_agrees_with_the_plugin_registry() -> None:
     registry = Hooks(make_plugin_manager(load_entrypoints=False)).register_adapters()
-    builtin = {n for n in registry.names()
-               if registry.owner(n).startswith("myco.default_plugins.")}
+    builtin = {n for n in registry.names() if registry.owner(n).startswith("myco.default_plugins.")}
     assert builtin == set(BUILTIN)
     for name in BUILTIN:
         assert load_adapter(name) is registry.get(name)
 
 
-def test_third_party_adapters_come_from_their_entry_point(monkeypatch: pytest.MonkeyPatch
-                                                          ) -> None:
+def test_third_party_adapters_come_from_their_entry_point(monkeypatch: pytest.MonkeyPatch) -> None:
     adapter = types.SimpleNamespace(name="fake-cli")
 
     def register_adapters(adapters: Any) -> None:

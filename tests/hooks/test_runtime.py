@@ -23,7 +23,8 @@ def block(*lines: str) -> str:
 
 
 def test_a_turn_is_delivered_once_even_when_the_stop_hook_runs_twice(
-        make_ctx: MakeCtx, fake: FakeDaemon) -> None:
+    make_ctx: MakeCtx, fake: FakeDaemon
+) -> None:
     turn = Turn([block("start api", "need BACK.db")], key="prompt-1")
     first = finish_turn(make_ctx(), turn)
     again = finish_turn(make_ctx(), turn)
@@ -34,8 +35,7 @@ def test_a_turn_is_delivered_once_even_when_the_stop_hook_runs_twice(
     assert first.notices == []
 
 
-def test_without_a_turn_key_ids_are_random_but_present(make_ctx: MakeCtx,
-                                                      fake: FakeDaemon) -> None:
+def test_without_a_turn_key_ids_are_random_but_present(make_ctx: MakeCtx, fake: FakeDaemon) -> None:
     finish_turn(make_ctx(), Turn([block("say one")]))
     finish_turn(make_ctx(), Turn([block("say one")]))
     ids = [p["id"] for p in fake.posts]
@@ -43,7 +43,8 @@ def test_without_a_turn_key_ids_are_random_but_present(make_ctx: MakeCtx,
 
 
 def test_daemon_down_queues_in_order_and_the_next_hook_flushes_first(
-        make_ctx: MakeCtx, fake: FakeDaemon) -> None:
+    make_ctx: MakeCtx, fake: FakeDaemon
+) -> None:
     down = f"http://127.0.0.1:{free_port()}"
     for n in range(3):
         result = finish_turn(make_ctx(MYCO_URL=down), Turn([block(f"note step-{n}")], key=f"k{n}"))
@@ -55,8 +56,9 @@ def test_daemon_down_queues_in_order_and_the_next_hook_flushes_first(
     assert not make_ctx().outbox.path.exists()
 
 
-def test_an_ack_lost_in_a_hang_is_retried_without_duplicating(make_ctx: MakeCtx,
-                                                              fake: FakeDaemon) -> None:
+def test_an_ack_lost_in_a_hang_is_retried_without_duplicating(
+    make_ctx: MakeCtx, fake: FakeDaemon
+) -> None:
     fake.mode = "ack-lost"
     started = time.monotonic()
     result = finish_turn(make_ctx(), Turn([block("done api")], key="k"))
@@ -80,8 +82,9 @@ def test_hanging_and_garbage_daemons_keep_the_batch(make_ctx: MakeCtx, fake: Fak
     assert fake.lines() == ["say hang", "say garbage"]
 
 
-def test_invalid_lines_are_set_aside_and_the_rest_delivered(make_ctx: MakeCtx,
-                                                             fake: FakeDaemon) -> None:
+def test_invalid_lines_are_set_aside_and_the_rest_delivered(
+    make_ctx: MakeCtx, fake: FakeDaemon
+) -> None:
     fake.invalid = "A/B"
     ctx = make_ctx()
     result = finish_turn(ctx, Turn([block("start x", "ask A/B hi", "done x")], key="k"))
@@ -92,8 +95,9 @@ def test_invalid_lines_are_set_aside_and_the_rest_delivered(make_ctx: MakeCtx,
     assert any("refused 1 event line(s): invalid target" in n for n in result.notices)
 
 
-def test_a_wholly_invalid_batch_is_rejected_not_retried_forever(make_ctx: MakeCtx,
-                                                                fake: FakeDaemon) -> None:
+def test_a_wholly_invalid_batch_is_rejected_not_retried_forever(
+    make_ctx: MakeCtx, fake: FakeDaemon
+) -> None:
     fake.invalid = "A/B"
     ctx = make_ctx()
     finish_turn(ctx, Turn([block("ask A/B hi")], key="k1"))
@@ -115,12 +119,22 @@ def test_offline_mode_never_touches_the_network(make_ctx: MakeCtx, fake: FakeDae
     assert "offline mode" in result.notices[-1]
 
 
-def test_notices_for_dropped_blocks_unknown_verbs_and_pokes(make_ctx: MakeCtx,
-                                                             fake: FakeDaemon) -> None:
-    fake.pokes = [{"verb": "ask", "target": "BACK", "summary": "token", "status": "idle",
-                   "last_seen_age": "3min"}]
-    result = finish_turn(make_ctx(), Turn(["<myco>\nstart a\n</myco>",
-                                           block("ask BACK token?", "oops wrapped")], key="k"))
+def test_notices_for_dropped_blocks_unknown_verbs_and_pokes(
+    make_ctx: MakeCtx, fake: FakeDaemon
+) -> None:
+    fake.pokes = [
+        {
+            "verb": "ask",
+            "target": "BACK",
+            "summary": "token",
+            "status": "idle",
+            "last_seen_age": "3min",
+        }
+    ]
+    result = finish_turn(
+        make_ctx(),
+        Turn(["<myco>\nstart a\n</myco>", block("ask BACK token?", "oops wrapped")], key="k"),
+    )
     text = "\n".join(result.notices)
     assert "2 <myco> blocks" in text and "the earlier block was dropped" in text
     assert "'oops'" in text
@@ -134,8 +148,9 @@ def test_enforcement_sends_a_file_changing_turn_back_once(make_ctx: MakeCtx) -> 
     assert finish_turn(ctx, edited).block_reason == ""  # same turn: never twice
     assert finish_turn(ctx, edited._replace(key="p2", continued=True)).block_reason == ""
     assert finish_turn(ctx, Turn(["read only"], key="p3")).block_reason == ""
-    assert finish_turn(ctx, Turn(["<myco></myco>"], changed_files=True,
-                                 key="p4")).block_reason == ""
+    assert (
+        finish_turn(ctx, Turn(["<myco></myco>"], changed_files=True, key="p4")).block_reason == ""
+    )
     assert finish_turn(make_ctx(), edited._replace(key="p5")).block_reason == ""
 
 
@@ -147,10 +162,12 @@ def test_views_skip_slash_commands_and_are_clipped(make_ctx: MakeCtx, fake: Fake
     assert clip("short", 10) == "short"
 
 
-def test_unwritable_state_dir_still_delivers(make_ctx: MakeCtx, fake: FakeDaemon,
-                                             tmp_path: Path) -> None:
+def test_unwritable_state_dir_still_delivers(
+    make_ctx: MakeCtx, fake: FakeDaemon, tmp_path: Path
+) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("")
-    result = finish_turn(make_ctx(MYCO_STATE_DIR=str(blocker / "state")),
-                         Turn([block("start x")], key="k"))
+    result = finish_turn(
+        make_ctx(MYCO_STATE_DIR=str(blocker / "state")), Turn([block("start x")], key="k")
+    )
     assert result.delivery.sent == 1 and fake.lines() == ["start x"]

@@ -11,14 +11,18 @@ from myco.hooks.transcript import tail_records
 
 
 def user(text: str, prompt_id: str, **extra: Any) -> dict[str, Any]:
-    return {"type": "user", "promptId": prompt_id, "uuid": "u-" + prompt_id,
-            "message": {"role": "user", "content": text}, **extra}
+    return {
+        "type": "user",
+        "promptId": prompt_id,
+        "uuid": "u-" + prompt_id,
+        "message": {"role": "user", "content": text},
+        **extra,
+    }
 
 
 def assistant(*blocks: dict[str, Any]) -> list[dict[str, Any]]:
     # Claude Code writes one record per content block of an API message.
-    return [{"type": "assistant", "message": {"role": "assistant", "content": [b]}}
-            for b in blocks]
+    return [{"type": "assistant", "message": {"role": "assistant", "content": [b]}} for b in blocks]
 
 
 def text(t: str) -> dict[str, Any]:
@@ -30,9 +34,14 @@ def tool_use(name: str) -> dict[str, Any]:
 
 
 def tool_result() -> dict[str, Any]:
-    return {"type": "user", "message": {"role": "user", "content": [
-        {"type": "tool_result", "tool_use_id": "toolu_1", "content": "ok"}]},
-        "toolUseResult": {}}
+    return {
+        "type": "user",
+        "message": {
+            "role": "user",
+            "content": [{"type": "tool_result", "tool_use_id": "toolu_1", "content": "ok"}],
+        },
+        "toolUseResult": {},
+    }
 
 
 def write(path: Path, records: list[dict[str, Any]], tail: str = "") -> Path:
@@ -42,13 +51,17 @@ def write(path: Path, records: list[dict[str, Any]], tail: str = "") -> Path:
 
 def test_turn_spans_tool_calls_and_stops_at_the_real_prompt(tmp_path: Path) -> None:
     records = [
-        user("old task", "p0"), *assistant(text("<myco>\nstart old\n</myco>")),
+        user("old task", "p0"),
+        *assistant(text("<myco>\nstart old\n</myco>")),
         {"type": "attachment", "attachment": {"type": "hook_success"}},
         user("new task", "p1"),
         *assistant(text("early <myco>\nstart a\n</myco>"), tool_use("Write")),
         tool_result(),
-        {"type": "user", "isMeta": True, "message": {"role": "user",
-                                                      "content": "Stop hook feedback:\nx"}},
+        {
+            "type": "user",
+            "isMeta": True,
+            "message": {"role": "user", "content": "Stop hook feedback:\nx"},
+        },
         *assistant(text("final <myco>\ndone a\n</myco>")),
     ]
     turn = read_turn(str(write(tmp_path / "t.jsonl", records, tail='{"type": "assis')))

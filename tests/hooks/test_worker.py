@@ -23,13 +23,29 @@ def test_worker_starts_then_resumes_the_conversation(tmp_path: Path) -> None:
     project = tmp_path / "proj"
     project.mkdir()
     with DaemonProcess(tmp_path / "data", "--quiet") as daemon:
-        env = {**os.environ, "PATH": path_with(bindir), "MYCO_URL": daemon.url,
-               "MYCO_TOKEN": TOKEN, "MYCO_STATE_DIR": str(tmp_path / "state")}
-        argv = [*myco_command(), "worker", "bot", str(project), "--once", "--interval", "0.2",
-                "--", "--model", "m"]
+        env = {
+            **os.environ,
+            "PATH": path_with(bindir),
+            "MYCO_URL": daemon.url,
+            "MYCO_TOKEN": TOKEN,
+            "MYCO_STATE_DIR": str(tmp_path / "state"),
+        }
+        argv = [
+            *myco_command(),
+            "worker",
+            "bot",
+            str(project),
+            "--once",
+            "--interval",
+            "0.2",
+            "--",
+            "--model",
+            "m",
+        ]
         for n in (1, 2):
-            assert call(daemon.url, "POST", "/dispatch/BOT", TOKEN, {"prompt": f"task {n}"})[0] \
-                == 200
+            assert (
+                call(daemon.url, "POST", "/dispatch/BOT", TOKEN, {"prompt": f"task {n}"})[0] == 200
+            )
             out = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=30)
             assert out.returncode == 0, out.stderr
             assert '"result": "did it"' in out.stdout
@@ -43,18 +59,27 @@ def test_worker_starts_then_resumes_the_conversation(tmp_path: Path) -> None:
     assert (project / "CLAUDE.md").exists()
 
 
-def test_worker_waits_for_a_running_turn_and_survives_the_daemon_going_away(
-        tmp_path: Path) -> None:
+def test_worker_waits_for_a_running_turn_and_survives_the_daemon_going_away(tmp_path: Path) -> None:
     bindir = tmp_path / "bin"
     log = install_fake_cli(bindir)
     data = tmp_path / "data"
     daemon = DaemonProcess(data, "--quiet")
     url = daemon.start()
-    env = {**os.environ, "PATH": path_with(bindir), "MYCO_URL": url, "MYCO_TOKEN": TOKEN,
-           "MYCO_STATE_DIR": str(tmp_path / "state"), "FAKE_CLI_SLEEP": "1.0"}
-    worker = subprocess.Popen([*myco_command(), "worker", "bot", str(tmp_path), "--interval",
-                               "0.2"], env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE, text=True)
+    env = {
+        **os.environ,
+        "PATH": path_with(bindir),
+        "MYCO_URL": url,
+        "MYCO_TOKEN": TOKEN,
+        "MYCO_STATE_DIR": str(tmp_path / "state"),
+        "FAKE_CLI_SLEEP": "1.0",
+    }
+    worker = subprocess.Popen(
+        [*myco_command(), "worker", "bot", str(tmp_path), "--interval", "0.2"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         call(url, "POST", "/dispatch/BOT", TOKEN, {"prompt": "one"})
         deadline = time.monotonic() + 10
@@ -69,8 +94,12 @@ def test_worker_waits_for_a_running_turn_and_survives_the_daemon_going_away(
         time.sleep(1.8)
         assert worker.poll() is None
         second = subprocess.run(
-            [*myco_command(), "worker", "bot", str(tmp_path)], env=env, capture_output=True,
-            text=True, timeout=30)
+            [*myco_command(), "worker", "bot", str(tmp_path)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
         assert second.returncode == 1
         assert "another worker is already delivering to BOT" in second.stderr
     finally:

@@ -26,7 +26,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import itertools
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any, TypeVar
 
 import pytest
 
@@ -38,6 +40,25 @@ B = hashlib.sha256(b"tenant-b").hexdigest()
 TS = 1_795_612_359_123  # 2026-11-25T13:12:39.123Z
 
 Reopen = Callable[[], Awaitable[Storage]]
+S = TypeVar("S", bound=Storage)
+
+
+@asynccontextmanager
+async def opening(factory: Callable[..., S]) -> AsyncIterator[Callable[..., Awaitable[S]]]:
+    """An opener of backends built by *factory*; everything it opened is closed on exit."""
+    opened: list[S] = []
+
+    async def open_one(*args: Any, **kwargs: Any) -> S:
+        store = factory(*args, **kwargs)
+        await store.open()
+        opened.append(store)
+        return store
+
+    try:
+        yield open_one
+    finally:
+        for store in opened:
+            await store.close()
 
 
 async def collect(storage: Storage, tenant_id: str) -> list[Record]:

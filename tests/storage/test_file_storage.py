@@ -19,7 +19,7 @@ from myco.protocol.events import Record
 from myco.registry import StorageRegistry
 from myco.storage.contract import Storage
 
-from .contract import TS, A, Reopen, StorageContract, collect
+from .contract import TS, A, Reopen, StorageContract, collect, opening
 
 
 @pytest.fixture(params=["always", "everysec", "no"])
@@ -39,17 +39,8 @@ class TestFileStorage(StorageContract):
 
     @pytest.fixture
     async def reopen(self, config: Config) -> AsyncIterator[Reopen]:
-        opened: list[FileStorage] = []
-
-        async def _reopen() -> Storage:
-            store = FileStorage(config)
-            await store.open()
-            opened.append(store)
-            return store
-
-        yield _reopen
-        for store in opened:
-            await store.close()
+        async with opening(lambda: FileStorage(config)) as open_one:
+            yield open_one
 
 
 # -- helpers ------------------------------------------------------------------------------
@@ -60,17 +51,12 @@ Opener = Callable[..., Awaitable[FileStorage]]
 @pytest.fixture
 async def make(tmp_path: Path) -> AsyncIterator[Opener]:
     """Open FileStorage instances on ``tmp_path/data``; all are closed at teardown."""
-    opened: list[FileStorage] = []
 
-    async def _make(fsync: FsyncPolicy = "everysec", **kw: Any) -> FileStorage:
-        store = FileStorage(Config(data_dir=tmp_path / "data", fsync=fsync), **kw)
-        await store.open()
-        opened.append(store)
-        return store
+    def build(fsync: FsyncPolicy = "everysec", **kw: Any) -> FileStorage:
+        return FileStorage(Config(data_dir=tmp_path / "data", fsync=fsync), **kw)
 
-    yield _make
-    for store in opened:
-        await store.close()
+    async with opening(build) as open_one:
+        yield open_one
 
 
 def tenant_dir(tmp_path: Path, tenant_id: str = A) -> Path:

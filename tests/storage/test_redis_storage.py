@@ -16,7 +16,7 @@ from myco.protocol.events import Record
 from myco.storage.contract import Change, Following, Storage, StorageUnavailable
 from tests.redis_fixtures import flush, need_redis, own_redis, redis_server
 
-from .contract import TS, A, B, Reopen, StorageContract, collect
+from .contract import TS, A, B, Reopen, StorageContract, collect, opening
 
 try:
     from myco.storage.redis_store import RedisStorage
@@ -39,17 +39,8 @@ class TestRedisStorage(StorageContract):
 
     @pytest.fixture
     async def reopen(self, redis_server: RedisServer) -> AsyncIterator[Reopen]:
-        opened: list[RedisStorage] = []
-
-        async def _reopen() -> Storage:
-            store = RedisStorage(Config(redis_url=redis_server.url))
-            await store.open()
-            opened.append(store)
-            return store
-
-        yield _reopen
-        for store in opened:
-            await store.close()
+        async with opening(lambda: RedisStorage(Config(redis_url=redis_server.url))) as open_one:
+            yield open_one
 
 
 # -- helpers ------------------------------------------------------------------------------
@@ -61,17 +52,12 @@ Opener = Callable[..., Awaitable[RedisStorage]]
 async def make(redis_server: RedisServer) -> AsyncIterator[Opener]:
     """Open RedisStorage instances (replicas) on the emptied module server."""
     flush(redis_server)
-    opened: list[RedisStorage] = []
 
-    async def _make(url: str = redis_server.url, prefix: str | None = None) -> RedisStorage:
-        store = RedisStorage(Config(redis_url=url), prefix=prefix)
-        await store.open()
-        opened.append(store)
-        return store
+    def build(url: str = redis_server.url, prefix: str | None = None) -> RedisStorage:
+        return RedisStorage(Config(redis_url=url), prefix=prefix)
 
-    yield _make
-    for store in opened:
-        await store.close()
+    async with opening(build) as open_one:
+        yield open_one
 
 
 async def take(it: AsyncIterator[Change], n: int, timeout: float = 5.0) -> list[Change]:
@@ -83,6 +69,7 @@ async def take(it: AsyncIterator[Change], n: int, timeout: float = 5.0) -> list[
 
 
 # -- layout and seqs ----------------------------------------------------------------------
+
 
 async def test_is_a_following_store(make: Opener) -> None:
     store = await make()
@@ -98,8 +85,7 @@ async def test_stream_ids_are_the_seqs(make: Opener, redis_server: RedisServer) 
     assert recs[0].session == "ALICE"  # canonical, like the file backend
     raw = await store.redis.xrange(store.keys.tenant(A, "log"))
     assert [i for i, _ in raw] == [b"1-0", b"2-0"]
-    assert raw[0][1] == {b"ts": str(TS).encode(), b"s": b"ALICE", b"l": b"start x",
-                         b"c": b"c-1"}
+    assert raw[0][1] == {b"ts": str(TS).encode(), b"s": b"ALICE", b"l": b"start x", b"c": b"c-1"}
 
 
 async def test_replicas_appending_concurrently_get_contiguous_seqs(make: Opener) -> None:
@@ -147,6 +133,7 @@ async def test_bad_names_never_reach_redis(make: Opener) -> None:
 
 # -- client ids ---------------------------------------------------------------------------
 
+
 async def test_a_client_id_is_stored_once_whichever_replica_gets_the_retry(
     make: Opener,
 ) -> None:
@@ -160,8 +147,9 @@ async def test_a_client_id_is_stored_once_whichever_replica_gets_the_retry(
     assert await collect(one, A) == [*first, *other]
 
 
-async def test_only_the_last_client_ids_are_kept(make: Opener, monkeypatch: pytest.MonkeyPatch
-                                                 ) -> None:
+async def test_only_the_last_client_ids_are_kept(
+    make: Opener, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from myco.storage import redis_store
 
     monkeypatch.setattr(redis_store, "CLIENT_IDS_KEPT", 3)
@@ -174,6 +162,7 @@ async def test_only_the_last_client_ids_are_kept(make: Opener, monkeypatch: pyte
 
 
 # -- following ----------------------------------------------------------------------------
+
 
 async def test_follow_sees_what_another_replica_stores(make: Opener) -> None:
     writer, reader = await make(), await make()
@@ -215,8 +204,9 @@ async def test_follow_starts_with_what_is_past_the_positions(make: Opener) -> No
         await changes.aclose()
 
 
-async def test_follow_reads_long_backlogs_in_pieces(make: Opener,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_follow_reads_long_backlogs_in_pieces(
+    make: Opener, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from myco.storage import redis_store
 
     monkeypatch.setattr(redis_store, "FOLLOW_COUNT", 7)
@@ -242,6 +232,7 @@ async def test_changes_between(make: Opener) -> None:
 
 
 # -- outages ------------------------------------------------------------------------------
+
 
 async def test_unreachable_redis_is_refused_at_open_quickly() -> None:
     need_redis()
@@ -339,6 +330,7 @@ async def test_a_store_behind_the_replica_is_reported(make: Opener) -> None:
 
 # -- shared rate limits -------------------------------------------------------------------
 
+
 async def test_rate_limits_are_shared_by_replicas(make: Opener) -> None:
     one = (await make()).rate_limiter()
     two = (await make()).rate_limiter(max_creations=3)
@@ -372,6 +364,7 @@ async def test_failures_age_out_of_the_window(make: Opener) -> None:
 
 
 # -- the plugin ---------------------------------------------------------------------------
+
 
 def test_plugin_offers_redis_and_explains_a_missing_client(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path

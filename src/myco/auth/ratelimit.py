@@ -138,8 +138,9 @@ class RateLimiter:
         if entry is None:
             if len(self._entries) >= self.max_addresses:
                 self._shrink(now)
-            entry = _Entry(deque(maxlen=max(1, self.max_failures)),
-                           deque(maxlen=max(1, self.max_creations)))
+            entry = _Entry(
+                deque(maxlen=max(1, self.max_failures)), deque(maxlen=max(1, self.max_creations))
+            )
             self._entries[key] = entry
         self._entries.move_to_end(key)
         return entry

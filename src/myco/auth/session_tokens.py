@@ -25,7 +25,7 @@ from pathlib import Path
 
 from attrs import frozen
 
-from myco.auth.tokens import tenant_id
+from myco.auth.tokens import file_stamp, tenant_id
 from myco.names import session_name
 
 SESSION_TOKEN_PREFIX = "myco_s_"
@@ -91,15 +91,8 @@ class SessionKeyStore:
         self._by_prefix: dict[str, list[str]] = {}
         self._stamp: tuple[int, int, int] | None = None
 
-    def _file_stamp(self) -> tuple[int, int, int] | None:
-        try:
-            st = self.path.stat()
-        except FileNotFoundError:
-            return None
-        return (st.st_mtime_ns, st.st_size, st.st_ino)
-
     def _reload_if_changed(self) -> None:
-        stamp = self._file_stamp()
+        stamp = file_stamp(self.path)
         if stamp == self._stamp:
             return
         try:

@@ -65,6 +65,18 @@ def _is_hash(value: str) -> bool:
     return len(value) == 64 and set(value) <= _HEX_DIGITS
 
 
+def file_stamp(path: Path) -> tuple[int, int, int] | None:
+    """What tells a changed file apart: mtime, size and inode (None when missing).
+
+    mtime alone can miss two writes within one timestamp tick; size and inode help.
+    """
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+
 class TokenStore:
     """Hashes of the tokens a closed daemon accepts (``<data_dir>/tokens``).
 
@@ -78,16 +90,8 @@ class TokenStore:
         self._hashes: list[str] = []
         self._stamp: tuple[int, int, int] | None = None
 
-    def _file_stamp(self) -> tuple[int, int, int] | None:
-        try:
-            st = self.path.stat()
-        except FileNotFoundError:
-            return None
-        # mtime alone can miss two writes within one timestamp tick; size and inode help.
-        return (st.st_mtime_ns, st.st_size, st.st_ino)
-
     def _reload_if_changed(self) -> None:
-        stamp = self._file_stamp()
+        stamp = file_stamp(self.path)
         if stamp == self._stamp:
             return
         hashes: list[str] = []

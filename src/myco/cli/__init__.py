@@ -35,13 +35,19 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--data-dir", default=None, help="where tenants live")
     s.add_argument("--fsync", choices=("always", "everysec", "no"), default=None)
     s.add_argument("--storage", default=None, help="storage backend (default file)")
-    s.add_argument("--redis-url", default=None,
-                   help="Redis for --storage redis (default $MYCO_REDIS_URL or local 6379)")
+    s.add_argument(
+        "--redis-url",
+        default=None,
+        help="Redis for --storage redis (default $MYCO_REDIS_URL or local 6379)",
+    )
     s.add_argument("--tenants", choices=("open", "closed"), default=None)
     s.add_argument("--log-format", choices=("auto", "json", "console"), default=None)
     s.add_argument("--quiet", action="store_true", help="no access log")
-    s.add_argument("--require-session-tokens", action="store_true",
-                   help="acting as a session needs its session token; only DIRECTOR may direct")
+    s.add_argument(
+        "--require-session-tokens",
+        action="store_true",
+        help="acting as a session needs its session token; only DIRECTOR may direct",
+    )
 
     v = sub.add_parser("view", help="print a session's view")
     v.add_argument("session", nargs="?", help="default $MYCO_SESSION")
@@ -87,7 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     h.add_argument("agent")
     h.add_argument("event")
 
-    agents = "AGENT: claude-code, or an adapter plugin's name"
+    agents = "AGENT: claude-code, codex, aider, or an adapter plugin's name"
     r = sub.add_parser(
         "run",
         help="launch an agent CLI as SESSION with myco wired in",

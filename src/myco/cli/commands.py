@@ -105,7 +105,8 @@ def cmd_token(args: argparse.Namespace) -> int:
             raise CommandError(str(exc)) from None
         return 0
     raise CommandError(
-        "usage: myco token new | myco token add TOKEN | myco token session TOKEN SESSION")
+        "usage: myco token new | myco token add TOKEN | myco token session TOKEN SESSION"
+    )
 
 
 def cmd_hook(args: argparse.Namespace) -> int:

@@ -19,8 +19,13 @@ def serve(args: argparse.Namespace) -> int:
     from myco.storage.contract import StorageUnavailable
 
     config = Config.from_env(
-        host=args.host, port=args.port, data_dir=args.data_dir, fsync=args.fsync,
-        storage=args.storage, tenants=args.tenants, log_format=args.log_format,
+        host=args.host,
+        port=args.port,
+        data_dir=args.data_dir,
+        fsync=args.fsync,
+        storage=args.storage,
+        tenants=args.tenants,
+        log_format=args.log_format,
         access_log=not args.quiet,
         redis_url=getattr(args, "redis_url", None) or os.environ.get("MYCO_REDIS_URL"),
         require_session_tokens=getattr(args, "require_session_tokens", False) or None,
@@ -95,8 +100,11 @@ async def _run(daemon: object) -> None:
         host = f"[{config.host}]" if ":" in config.host else config.host
         print(f"myco listening on http://{host}:{port} (data: {config.data_dir})", flush=True)
         if config.host not in ("127.0.0.1", "localhost", "::1"):
-            print("myco: warning: listening beyond loopback; use a reverse proxy with TLS",
-                  file=sys.stderr, flush=True)
+            print(
+                "myco: warning: listening beyond loopback; use a reverse proxy with TLS",
+                file=sys.stderr,
+                flush=True,
+            )
         await stop.wait()
     finally:
         await runner.cleanup()

@@ -64,7 +64,8 @@ def state_for(daemon: Daemon) -> AuthState:
         # A store shared by replicas shares the budgets too (see myco.storage.contract).
         shared = getattr(daemon.storage, "rate_limiter", None)
         state = AuthState(
-            limiter=shared(max_creations=per_hour) if shared is not None
+            limiter=shared(max_creations=per_hour)
+            if shared is not None
             else RateLimiter(max_creations=per_hour),
             store=TokenStore(daemon.config.data_dir / TOKENS_FILE),
             keys=SessionKeyStore(daemon.config.data_dir / SESSION_KEYS_FILE),
@@ -86,7 +87,7 @@ def bearer_token(request: web.Request) -> str | None:
         return ""
     if not header.startswith(BEARER):
         return None
-    return header[len(BEARER):]
+    return header[len(BEARER) :]
 
 
 @hookimpl
@@ -120,8 +121,11 @@ async def authenticate(request: web.Request, daemon: Daemon) -> Actor | None:
     if wait is not None:
         raise AuthError(f"too many failed attempts, retry in {wait}s", 429, retry_after=wait)
     if daemon.config.tenants == "closed" and not state.store.contains(tid):
-        await _fail(limiter, remote,
-                    "token rejected: unknown token (this daemon only accepts registered tokens)")
+        await _fail(
+            limiter,
+            remote,
+            "token rejected: unknown token (this daemon only accepts registered tokens)",
+        )
     problem = strength_problem(token)
     if problem is not None:
         await _fail(limiter, remote, f"token rejected: {problem}")
@@ -130,8 +134,9 @@ async def authenticate(request: web.Request, daemon: Daemon) -> Actor | None:
     return Actor(tid)
 
 
-async def _session_actor(claim: SessionClaim, state: AuthState, daemon: Daemon,
-                         remote: str | None) -> Actor:
+async def _session_actor(
+    claim: SessionClaim, state: AuthState, daemon: Daemon, remote: str | None
+) -> Actor:
     """The actor of a session token: its tenant, bound to its session."""
     limiter = state.limiter
     tid = state.keys.verify(claim)
@@ -139,18 +144,23 @@ async def _session_actor(claim: SessionClaim, state: AuthState, daemon: Daemon,
         wait = await answer(limiter.banned_for(remote))
         if wait is not None:
             raise AuthError(f"too many failed attempts, retry in {wait}s", 429, retry_after=wait)
-        await _fail(limiter, remote,
-                    "session token rejected: invalid signature (or this daemon has never "
-                    "seen its tenant token: use the tenant token once, or `myco token add`)")
+        await _fail(
+            limiter,
+            remote,
+            "session token rejected: invalid signature (or this daemon has never "
+            "seen its tenant token: use the tenant token once, or `myco token add`)",
+        )
     if tid not in daemon.tenants:
         # Its key was registered with `myco token add` before the tenant's first request.
         wait = await answer(limiter.banned_for(remote))
         if wait is not None:
             raise AuthError(f"too many failed attempts, retry in {wait}s", 429, retry_after=wait)
         if daemon.config.tenants == "closed" and not state.store.contains(tid):
-            await _fail(limiter, remote,
-                        "token rejected: unknown token (this daemon only accepts registered "
-                        "tokens)")
+            await _fail(
+                limiter,
+                remote,
+                "token rejected: unknown token (this daemon only accepts registered tokens)",
+            )
         await _create_tenant(tid, state, daemon, remote)
     return Actor(tid, claim.session)
 
@@ -162,20 +172,23 @@ def _register_key(state: AuthState, token: str, tid: str) -> None:
     try:
         state.keys.register(token, tid)
     except OSError as exc:
-        log.warning("cannot store the session key; session tokens of this tenant will be "
-                    "refused", tenant=tid[:12], error=str(exc))
+        log.warning(
+            "cannot store the session key; session tokens of this tenant will be refused",
+            tenant=tid[:12],
+            error=str(exc),
+        )
 
 
-async def _create_tenant(tid: str, state: AuthState, daemon: Daemon,
-                         remote: str | None) -> None:
+async def _create_tenant(tid: str, state: AuthState, daemon: Daemon, remote: str | None) -> None:
     """Create tenant *tid* within the address's creation budget (shared by concurrent calls)."""
     limiter = state.limiter
     first = tid not in state.creating
     if first:
         wait = await answer(limiter.try_create(remote))
         if wait is not None:
-            raise AuthError(f"too many new tenants from this address, retry in {wait}s", 429,
-                            retry_after=wait)
+            raise AuthError(
+                f"too many new tenants from this address, retry in {wait}s", 429, retry_after=wait
+            )
     state.creating[tid] = state.creating.get(tid, 0) + 1
     try:
         await daemon.tenants.create(tid)

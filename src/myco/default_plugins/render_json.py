@@ -30,21 +30,29 @@ def snapshot(state: SwarmState, me: str, now: int) -> dict[str, Any]:
             "channels": sorted(s.channels),
         }
     mine = state.directives_for(me)
-    live = [q for q in state.live_questions(now, QUESTION_TTL_MS)
-            if me in (q.asker, q.target) or GLOBAL in q.channels]
+    live = [
+        q
+        for q in state.live_questions(now, QUESTION_TTL_MS)
+        if me in (q.asker, q.target) or GLOBAL in q.channels
+    ]
     return {
         "session": me,
         "now": clock.iso_ms(now),
         "sessions": sessions,
-        "directives": [
-            {**unstructure(d), "open": not d.closed_for(me)} for d in mine
-        ],
+        "directives": [{**unstructure(d), "open": not d.closed_for(me)} for d in mine],
         "questions": [unstructure(q) for q in live],
         "artifacts": [unstructure(a) for a in reversed(list(state.artifacts.values()))],
         "resources": [unstructure(r) for _, r in sorted(state.resources.items())],
         "events": [
-            {"seq": e.seq, "ts": clock.iso_ms(e.ts_ms), "session": e.session, "verb": e.verb,
-             "obj": e.obj, "detail": e.detail, "channels": sorted(e.channels)}
+            {
+                "seq": e.seq,
+                "ts": clock.iso_ms(e.ts_ms),
+                "session": e.session,
+                "verb": e.verb,
+                "obj": e.obj,
+                "detail": e.detail,
+                "channels": sorted(e.channels),
+            }
             for e in recent_for(state, me, 50)
         ],
         "messages": sorted(state.inbox.get(me, {})),

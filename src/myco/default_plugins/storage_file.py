@@ -147,8 +147,7 @@ class FileStorage:
         return int.from_bytes(raw[:8], "big"), raw[8:]
 
     # -- events -------------------------------------------------------------------------
-    async def replay(self, tenant_id: str, after_seq: int = 0
-                     ) -> AsyncIterator[Sequence[Record]]:
+    async def replay(self, tenant_id: str, after_seq: int = 0) -> AsyncIterator[Sequence[Record]]:
         log_dir = self._tenant(tenant_id, "log")
         records, top = await asyncio.to_thread(filelog.load, log_dir, after_seq)
         self._next.setdefault(tenant_id, top + 1)
@@ -289,9 +288,8 @@ def _write_atomic(path: str, blob: bytes) -> None:
     try:
         view = memoryview(blob)
         while view:
-            view = view[os.write(fd, view):]
+            view = view[os.write(fd, view) :]
         os.fsync(fd)
     finally:
         os.close(fd)
     os.replace(tmp, path)
-

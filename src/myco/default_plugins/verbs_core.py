@@ -14,8 +14,11 @@ from myco.registry import VerbRegistry, VerbSpec
 def _pending_summary(state: SwarmState, event: Event, now_ms: int) -> list[str]:
     ref = event.kvs.get("re", "")
     # a request this very event answers (``done x re:x`` closing a review) is not pending
-    pending = [q for q in state.pending_for(event.session, now_ms)
-               if not (ref and ref in (q.subject, q.spec))]
+    pending = [
+        q
+        for q in state.pending_for(event.session, now_ms)
+        if not (ref and ref in (q.subject, q.spec))
+    ]
     if not pending:
         return []
     parts = []
@@ -48,8 +51,13 @@ def done(state: SwarmState, event: Event) -> None:
     key = (event.session, event.obj)
     state.artifacts.pop(key, None)  # re-insert: newest last
     state.artifacts[key] = Artifact(
-        event.seq, event.ts_ms, event.session, event.obj,
-        kv.get("ref", ""), kv.get("spec", ""), kv.get("result", ""),
+        event.seq,
+        event.ts_ms,
+        event.session,
+        event.obj,
+        kv.get("ref", ""),
+        kv.get("spec", ""),
+        kv.get("result", ""),
     )
     ref = kv.get("re", "")
     if ref:
@@ -161,14 +169,31 @@ def _never(state: SwarmState, event: Event, viewer: str) -> bool:
 @hookimpl
 def register_verbs(verbs: VerbRegistry) -> None:
     add = verbs.add
-    add(VerbSpec("start", start, "you begin working on <obj>",
-                 lint=lambda st, ev, now: _pending_summary(st, ev, now)))
-    add(VerbSpec("done", done, "you finished and published <obj> (ref:, result:, re:)",
-                 lint=lint_done))
+    add(
+        VerbSpec(
+            "start",
+            start,
+            "you begin working on <obj>",
+            lint=lambda st, ev, now: _pending_summary(st, ev, now),
+        )
+    )
+    add(
+        VerbSpec(
+            "done", done, "you finished and published <obj> (ref:, result:, re:)", lint=lint_done
+        )
+    )
     add(VerbSpec("need", need, "you depend on <obj> (a peer's done or an up resource)"))
     add(VerbSpec("block", block, "you are blocked; say why"))
     add(VerbSpec("up", up, "a shared resource is available (addr:)"))
     add(VerbSpec("down", down, "a shared resource went away"))
-    add(VerbSpec("private", private, "a note only you see (ack:, re:)", aliases=("log", "note"),
-                 lint=lint_private, visible=private_visible))
+    add(
+        VerbSpec(
+            "private",
+            private,
+            "a note only you see (ack:, re:)",
+            aliases=("log", "note"),
+            lint=lint_private,
+            visible=private_visible,
+        )
+    )
     add(VerbSpec("ack", ack, "mark msg/<file> as read", visible=_never, internal=True))

@@ -16,10 +16,18 @@ def ask(state: SwarmState, event: Event) -> None:
     s.activate()
     s.action = f"ask {event.obj}"
     spec = event.kvs.get("spec", "")
-    state.add_question(Question(
-        event.seq, event.ts_ms, event.session, event.obj, event.detail, event.text, spec,
-        event.channels,
-    ))
+    state.add_question(
+        Question(
+            event.seq,
+            event.ts_ms,
+            event.session,
+            event.obj,
+            event.detail,
+            event.text,
+            spec,
+            event.channels,
+        )
+    )
     if spec:
         state.asked.setdefault(spec, set()).add(event.session)
         state.address_msg(spec, event.session, event.obj, event.seq)
@@ -31,8 +39,9 @@ def lint_ask(state: SwarmState, event: Event, now_ms: int) -> list[str]:
     return []
 
 
-def _resolve_by_spec(state: SwarmState, spec: str, by: str, asker: str | None,
-                     *, anyone: bool = False) -> bool:
+def _resolve_by_spec(
+    state: SwarmState, spec: str, by: str, asker: str | None, *, anyone: bool = False
+) -> bool:
     """Resolve the oldest open question carrying *spec* that was asked of *by*.
 
     Only the DIRECTOR's ``direct ... re:`` (*anyone*) may close a question asked of someone
@@ -82,8 +91,10 @@ def lint_reply(state: SwarmState, event: Event, now_ms: int) -> list[str]:
     if any(q.asker == peer for q in state.pending_for(me, now_ms)):
         return []
     ref = event.kvs.get("re", "")
-    if ref and any(d.author == peer and not d.closed_for(me) and d.matches(ref)
-                   for d in state.directives_for(me)):
+    if ref and any(
+        d.author == peer and not d.closed_for(me) and d.matches(ref)
+        for d in state.directives_for(me)
+    ):
         return []  # answering a directive from peer is what reply re: is for
     return [
         f"reply {peer}: no pending ask from {peer} to {me}. To start a new question use "
@@ -108,10 +119,17 @@ def direct(state: SwarmState, event: Event) -> None:
     if not event.obj:
         return
     kv = event.kvs
-    state.directives.append(Directive(
-        event.seq, event.ts_ms, event.session, event.obj, event.detail,
-        directive_object(event.text), kv.get("spec", ""),
-    ))
+    state.directives.append(
+        Directive(
+            event.seq,
+            event.ts_ms,
+            event.session,
+            event.obj,
+            event.detail,
+            directive_object(event.text),
+            kv.get("spec", ""),
+        )
+    )
     if kv.get("re"):
         _resolve_by_spec(state, kv["re"], event.session, None, anyone=True)
 
@@ -128,11 +146,35 @@ def _visible(state: SwarmState, event: Event, viewer: str) -> bool:
 
 @hookimpl
 def register_verbs(verbs: VerbRegistry) -> None:
-    verbs.add(VerbSpec("ask", ask, "ask <SESSION> a question (spec:msg/<file> for detail)",
-                       target=True, lint=lint_ask, visible=_visible))
-    verbs.add(VerbSpec("reply", reply, "answer <SESSION> (re:<spec>, ack:, spec:)",
-                       target=True, lint=lint_reply, visible=reply_visible))
+    verbs.add(
+        VerbSpec(
+            "ask",
+            ask,
+            "ask <SESSION> a question (spec:msg/<file> for detail)",
+            target=True,
+            lint=lint_ask,
+            visible=_visible,
+        )
+    )
+    verbs.add(
+        VerbSpec(
+            "reply",
+            reply,
+            "answer <SESSION> (re:<spec>, ack:, spec:)",
+            target=True,
+            lint=lint_reply,
+            visible=reply_visible,
+        )
+    )
     verbs.add(VerbSpec("say", say, "broadcast to everyone in the channel", visible=_visible))
-    verbs.add(VerbSpec("direct", direct, "instruct <SESSION> or all (DIRECTOR)",
-                       target=True, allow_all=True, lint=lint_direct, visible=_visible))
-
+    verbs.add(
+        VerbSpec(
+            "direct",
+            direct,
+            "instruct <SESSION> or all (DIRECTOR)",
+            target=True,
+            allow_all=True,
+            lint=lint_direct,
+            visible=_visible,
+        )
+    )

@@ -78,6 +78,15 @@ def turn_from_payload(ctx: HookContext) -> Turn:
     path = ctx.payload_str("transcript_path")
     final = ctx.payload_str("last_assistant_message")
     seen = read_turn(path) if path else TranscriptTurn()
+    prompt_id = ctx.payload_str("prompt_id")
+    if path and prompt_id and seen.key and seen.key != prompt_id:
+        # The transcript is behind this turn: never resend the previous turn's block.
+        stop = time.monotonic() + min(0.3, ctx.deadline.remaining() / 3)
+        while seen.key != prompt_id and time.monotonic() < stop:
+            time.sleep(0.02)
+            seen = read_turn(path)
+        if seen.key != prompt_id:
+            seen = TranscriptTurn()  # only last_assistant_message belongs to this turn
     if path and "last_assistant_message" not in ctx.payload:
         # Older CLIs fire Stop before the final record is flushed: re-read briefly.
         stop = time.monotonic() + min(0.3, ctx.deadline.remaining() / 3)

@@ -16,6 +16,8 @@ if TYPE_CHECKING:
 #: built-in adapters: ``myco hook NAME`` imports only this module
 BUILTIN: dict[str, str] = {
     "claude-code": "myco.hooks.claude_code",
+    "codex": "myco.hooks.codex",
+    "aider": "myco.hooks.aider",
 }
 
 

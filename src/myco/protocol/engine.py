@@ -37,8 +37,17 @@ def to_event(record: Record, verbs: VerbRegistry) -> Event | None:
         channels = channels_of(kvs)
     else:
         kvs, text, channels = _NO_KVS, detail, _GLOBAL_ONLY
-    return Event(record.seq, record.ts_ms, record.session,
-                 verbs.canonical.get(raw_verb, raw_verb), obj, detail, text, kvs, channels)
+    return Event(
+        record.seq,
+        record.ts_ms,
+        record.session,
+        verbs.canonical.get(raw_verb, raw_verb),
+        obj,
+        detail,
+        text,
+        kvs,
+        channels,
+    )
 
 
 def lint(state: SwarmState, event: Event, now_ms: int) -> list[str]:

@@ -269,8 +269,10 @@ class SwarmState:
         prefix = name + "."
         waiting = set(self.needed_from.get(name, ()))
         for other in self.sessions.values():
-            if other.name != name and other.name not in waiting and any(
-                n.startswith(prefix) and not self.satisfied(n) for n in other.open_needs
+            if (
+                other.name != name
+                and other.name not in waiting
+                and any(n.startswith(prefix) and not self.satisfied(n) for n in other.open_needs)
             ):
                 waiting.add(other.name)
         return sorted(waiting)

@@ -205,15 +205,17 @@ def load(log_dir: str, after: int = 0) -> tuple[list[Record], int]:
     try:
         for no, name in enumerate(log_files(log_dir)):
             path = os.path.join(log_dir, name)
-            top_here = _parse_file(path, name[:-4].upper(), no, own, legacy, minutes,
-                                   legacy_ts, after)
+            top_here = _parse_file(
+                path, name[:-4].upper(), no, own, legacy, minutes, legacy_ts, after
+            )
             skipped_top = max(skipped_top, top_here)
     finally:
         if gc_was_enabled:
             gc.enable()
     legacy.sort()
-    out = [Record(i, ts, sess, line) for i, (ts, _, _, sess, line) in enumerate(legacy, 1)
-           if i > after]
+    out = [
+        Record(i, ts, sess, line) for i, (ts, _, _, sess, line) in enumerate(legacy, 1) if i > after
+    ]
     own.sort(key=_by_seq)  # files are seq-sorted runs: timsort merges them in C
     top = max(len(legacy), skipped_top, own[-1].seq if own else 0)
     out.extend(own)

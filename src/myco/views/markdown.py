@@ -29,13 +29,25 @@ TRIM_STEPS: tuple[tuple[str, tuple[int, ...]], ...] = (
     ("conflicts", (5, 0)),
 )
 DEFAULT_CAPS = {
-    "events": 15, "closed": 3, "artifacts": 15, "broadcasts": 5,
-    "peers": 200, "resources": 100, "graph": 200, "sessions": 200, "conflicts": 50,
+    "events": 15,
+    "closed": 3,
+    "artifacts": 15,
+    "broadcasts": 5,
+    "peers": 200,
+    "resources": 100,
+    "graph": 200,
+    "sessions": 200,
+    "conflicts": 50,
 }
 LABELS = {
-    "events": "older event(s)", "closed": "closed directive(s)", "artifacts": "artifact(s)",
-    "broadcasts": "broadcast(s)", "peers": "peer(s)", "resources": "resource(s)",
-    "graph": "dependency line(s)", "sessions": "session row(s)",
+    "events": "older event(s)",
+    "closed": "closed directive(s)",
+    "artifacts": "artifact(s)",
+    "broadcasts": "broadcast(s)",
+    "peers": "peer(s)",
+    "resources": "resource(s)",
+    "graph": "dependency line(s)",
+    "sessions": "session row(s)",
     "conflicts": "conflict(s)",
 }
 
@@ -48,26 +60,27 @@ def _layout(state: SwarmState, me: str, now: int, lod_k: int) -> list[Section]:
     out: list[Section] = []
     if director:
         out.append(("NOW", lambda c: sec.now_director(state, me, now), None))
-        out.append(("SESSIONS", lambda c: sec.sessions_table(state, now, c["sessions"]),
-                    "sessions"))
+        out.append(
+            ("SESSIONS", lambda c: sec.sessions_table(state, now, c["sessions"]), "sessions")
+        )
     else:
         out.append(("NOW", lambda c: sec.now_worker(state, me, now), None))
     out.append(("DIRECTIVES", lambda c: sec.directives(state, me, c["closed"]), "closed"))
-    out.append(("PUBLISHED ARTIFACTS", lambda c: sec.artifacts(state, c["artifacts"]),
-                "artifacts"))
+    out.append(("PUBLISHED ARTIFACTS", lambda c: sec.artifacts(state, c["artifacts"]), "artifacts"))
     if director:
-        out.append(("DEPENDENCY GRAPH", lambda c: sec.dependency_graph(state, now, c["graph"]),
-                    "graph"))
+        out.append(
+            ("DEPENDENCY GRAPH", lambda c: sec.dependency_graph(state, now, c["graph"]), "graph")
+        )
         out.append(("CONFLICTS", lambda c: sec.conflicts(state, c["conflicts"]), "conflicts"))
     else:
         out.append(("YOUR BLOCKERS", lambda c: sec.blockers(state, me), None))
         out.append(("YOUR DEPENDENTS", lambda c: sec.dependents(state, me), None))
-    out.append(("BROADCASTS", lambda c: sec.broadcasts(state, me, now, c["broadcasts"]),
-                "broadcasts"))
+    out.append(
+        ("BROADCASTS", lambda c: sec.broadcasts(state, me, now, c["broadcasts"]), "broadcasts")
+    )
     if not director:
         out.append(("PEERS", lambda c: sec.peers(state, me, now, c["peers"]), "peers"))
-    out.append(("SHARED RESOURCES", lambda c: sec.resources(state, c["resources"]),
-                "resources"))
+    out.append(("SHARED RESOURCES", lambda c: sec.resources(state, c["resources"]), "resources"))
     out.append(("RECENT EVENTS", lambda c: sec.recent(state, me, c["events"], lod_k), "events"))
     out.append(("PENDING QUESTIONS", lambda c: sec.questions(state, me, now), None))
     out.append(("PENDING MESSAGES", lambda c: sec.messages(state, me), None))
@@ -119,9 +132,12 @@ def _count(blocks: list[str], layout: list[Section], cap: str) -> int:
     for block, (_, _, dep) in zip(blocks, layout, strict=True):
         if dep == cap:
             return sum(
-                1 for line in block.splitlines()
-                if (line.startswith(("- ", "| ")) and not line.startswith(("| session |",
-                                                                          "| resource |")))
+                1
+                for line in block.splitlines()
+                if (
+                    line.startswith(("- ", "| "))
+                    and not line.startswith(("| session |", "| resource |"))
+                )
                 or (cap == "events" and line and not line.startswith(("```", "## ", "Nothing")))
             )
     return 0

@@ -39,7 +39,8 @@ def now_worker(state: SwarmState, me: str, now: int) -> list[str]:
 def swarm_counter(state: SwarmState, me: str, now: int) -> list[str]:
     channels = state.session(me).channels
     asks = [
-        q for q in state.live_questions(now, ASK_WINDOW_MS)
+        q
+        for q in state.live_questions(now, ASK_WINDOW_MS)
         if me in (q.asker, q.target) or GLOBAL in q.channels or not q.channels.isdisjoint(channels)
     ]
     if not asks:
@@ -136,7 +137,8 @@ def dependents(state: SwarmState, me: str) -> list[str]:
 def broadcasts(state: SwarmState, me: str, now: int, cap: int) -> list[str]:
     channels = state.session(me).channels
     out = [
-        b for b in state.broadcasts
+        b
+        for b in state.broadcasts
         if (b.author == me or GLOBAL in b.channels or not b.channels.isdisjoint(channels))
         and now - b.ts_ms <= BROADCAST_TTL_MS
     ]
@@ -217,8 +219,8 @@ def messages(state: SwarmState, me: str) -> list[str]:
         if name not in state.msg_names:
             continue
         lines.append(
-            f"- From **{box[spec].sender}**: `{spec}` — read with `curl -H \"Authorization: "
-            f"Bearer $MYCO_TOKEN\" \"$MYCO_URL/{spec}?session=$MYCO_SESSION\"` (automatic ack)"
+            f'- From **{box[spec].sender}**: `{spec}` — read with `curl -H "Authorization: '
+            f'Bearer $MYCO_TOKEN" "$MYCO_URL/{spec}?session=$MYCO_SESSION"` (automatic ack)'
         )
     return lines or ["No pending message."]
 

@@ -58,8 +58,11 @@ async def read_object(request: web.Request, limit: int) -> dict[str, Any]:
         raise APIError(400, "request body must be a JSON object")
     bad = _lone_surrogate(data)
     if bad is not None:
-        raise APIError(400, f"invalid JSON: a string holds a lone surrogate (\\u{bad:04x}); "
-                            "strings must be valid Unicode")
+        raise APIError(
+            400,
+            f"invalid JSON: a string holds a lone surrogate (\\u{bad:04x}); "
+            "strings must be valid Unicode",
+        )
     return data
 
 

@@ -8,8 +8,9 @@ from typing import Any
 from aiohttp import web
 
 
-def error(status: int, message: str, headers: Mapping[str, str] | None = None,
-          **extra: Any) -> web.Response:
+def error(
+    status: int, message: str, headers: Mapping[str, str] | None = None, **extra: Any
+) -> web.Response:
     body: dict[str, Any] = {"ok": False, "error": message, **extra}
     return web.json_response(body, status=status, headers=headers)
 

@@ -24,8 +24,13 @@ _OPTIONAL_SESSION = "^([A-Za-z0-9_-][A-Za-z0-9_.-]{0,63})?$"
 FILE_PATTERN = "^(?!.*[.][.])[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}$"
 # One event line: no line break nor control character (grammar.line_problem).
 LINE_PATTERN = "^[^\\u0000-\\u0008\\u000a-\\u001f\\u007f-\\u009f\\u2028\\u2029]*$"
-_RETRY = {"Retry-After": {"required": True, "description": "seconds to wait",
-                          "schema": {"type": "string", "pattern": "^[0-9]+$"}}}
+_RETRY = {
+    "Retry-After": {
+        "required": True,
+        "description": "seconds to wait",
+        "schema": {"type": "string", "pattern": "^[0-9]+$"},
+    }
+}
 
 
 def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
@@ -33,9 +38,17 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
 
 
 def _errors(*codes: int) -> dict[str, Any]:
-    text = {400: "invalid request", 401: "not authenticated", 403: "not allowed for this session",
-            404: "not found", 408: "body too slow", 409: "already exists",
-            413: "body too large", 429: "rate limited", 503: "storage unavailable"}
+    text = {
+        400: "invalid request",
+        401: "not authenticated",
+        403: "not allowed for this session",
+        404: "not found",
+        408: "body too slow",
+        409: "already exists",
+        413: "body too large",
+        429: "rate limited",
+        503: "storage unavailable",
+    }
     out = {str(c): _json(_ERR, text[c]) for c in codes}
     for code in ("429", "503"):
         if code in out:
@@ -46,11 +59,19 @@ def _errors(*codes: int) -> dict[str, Any]:
 _AUTH = (400, 401, 403, 408, 413, 429, 503)
 #: what any authenticated route may answer, whatever it does
 _ANY = (401, 429, 503)
-_SESSION = {"name": "session", "in": "path", "required": True,
-            "description": "session name, case-insensitive (canonical form is upper case)",
-            "schema": {"type": "string", "pattern": SESSION_PATTERN}}
-_FILE = {"name": "file", "in": "path", "required": True,
-         "schema": {"type": "string", "pattern": FILE_PATTERN}}
+_SESSION = {
+    "name": "session",
+    "in": "path",
+    "required": True,
+    "description": "session name, case-insensitive (canonical form is upper case)",
+    "schema": {"type": "string", "pattern": SESSION_PATTERN},
+}
+_FILE = {
+    "name": "file",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "pattern": FILE_PATTERN},
+}
 _MD = {"text/markdown": {"schema": {"type": "string"}}}
 _OK = {"type": "object", "required": ["ok"], "properties": {"ok": {"const": True}}}
 _STRINGS = {"type": "array", "items": {"type": "string"}}
@@ -63,48 +84,104 @@ def _obj(required: list[str], **props: Any) -> dict[str, Any]:
 
 def _schemas() -> dict[str, Any]:
     return {
-        "Error": {"type": "object", "required": ["ok", "error"], "properties": {
-            "ok": {"const": False}, "error": {"type": "string"},
-            "errors": _STRINGS}},
+        "Error": {
+            "type": "object",
+            "required": ["ok", "error"],
+            "properties": {"ok": {"const": False}, "error": {"type": "string"}, "errors": _STRINGS},
+        },
         "EventsIn": {
-            "type": "object", "required": ["session", "events"],
+            "type": "object",
+            "required": ["session", "events"],
             "description": "Lines are validated as a batch: one bad line (a line break or "
-                           "control character, a targeted verb naming an invalid session) "
-                           "rejects the whole post. null optional fields count as absent.",
+            "control character, a targeted verb naming an invalid session) "
+            "rejects the whole post. null optional fields count as absent.",
             "properties": {
                 "session": {"type": "string", "pattern": SESSION_PATTERN},
-                "events": {"type": "array", "minItems": 1, "maxItems": 500, "items": {
-                    "type": "string", "maxLength": 4000, "pattern": LINE_PATTERN}},
-                "msgs": {"type": ["object", "null"], "additionalProperties": {"type": "string"},
-                         "description": "messages to create first; each one is reported"},
-                "id": {"type": ["string", "null"], "pattern": "^[A-Za-z0-9_.:-]{0,64}$",
-                       "description": "client batch id for safe retries (empty: none)"}}},
+                "events": {
+                    "type": "array",
+                    "minItems": 1,
+                    "maxItems": 500,
+                    "items": {"type": "string", "maxLength": 4000, "pattern": LINE_PATTERN},
+                },
+                "msgs": {
+                    "type": ["object", "null"],
+                    "additionalProperties": True,
+                    "description": "messages to create first, name -> markdown body; "
+                    "each entry is reported in the reply, a bad name or "
+                    "a body that is not a string as rejected",
+                },
+                "id": {
+                    "type": ["string", "null"],
+                    "pattern": "^[A-Za-z0-9_.:-]{0,64}$",
+                    "description": "client batch id for safe retries (empty: none)",
+                },
+            },
+        },
         "EventsOut": _obj(
-            ["ok", "count"], ok={"const": True}, count=_INT0, duplicate={"const": True},
+            ["ok", "count"],
+            ok={"const": True},
+            count=_INT0,
+            duplicate={"const": True},
             seq={"type": "array", "items": {"type": "integer"}, "minItems": 2, "maxItems": 2},
             warnings=_STRINGS,
-            pokes={"type": "array", "items": _obj(
-                ["verb", "target", "summary", "status", "last_seen_age"],
-                verb={"type": "string"}, target={"type": "string"},
-                summary={"type": "string"}, status={"type": "string"},
-                last_seen_age={"type": "string"})},
-            msgs={"type": "object", "additionalProperties": {"type": "string"}}),
+            pokes={
+                "type": "array",
+                "items": _obj(
+                    ["verb", "target", "summary", "status", "last_seen_age"],
+                    verb={"type": "string"},
+                    target={"type": "string"},
+                    summary={"type": "string"},
+                    status={"type": "string"},
+                    last_seen_age={"type": "string"},
+                ),
+            },
+            msgs={"type": "object", "additionalProperties": {"type": "string"}},
+        ),
         "EventsPage": _obj(
-            ["events", "last_seq"], last_seq=_INT0,
-            events={"type": "array", "items": _obj(
-                ["seq", "ts", "session", "line"], seq={"type": "integer", "minimum": 1},
-                ts={"type": "string"}, session={"type": "string"}, line={"type": "string"})}),
-        "Status": _obj(["sessions"], sessions={
-            "type": "object", "additionalProperties": _obj(
-                ["status", "action", "blockers", "dependents", "last_seen"],
-                status={"type": "string"}, action={"type": "string"}, blockers=_STRINGS,
-                dependents=_STRINGS, last_seen={"type": ["string", "null"]})}),
-        "Health": _obj(["ok", "mode", "tenants", "channels"], ok={"const": True},
-                       mode={"type": "string"}, tenants=_INT0, channels=_INT0),
-        "Plugins": {"type": "array", "items": _obj(
-            ["name", "version", "package", "hooks"], name={"type": "string"},
-            version={"type": ["string", "null"]}, package={"type": ["string", "null"]},
-            hooks=_STRINGS)},
+            ["events", "last_seq"],
+            last_seq=_INT0,
+            events={
+                "type": "array",
+                "items": _obj(
+                    ["seq", "ts", "session", "line"],
+                    seq={"type": "integer", "minimum": 1},
+                    ts={"type": "string"},
+                    session={"type": "string"},
+                    line={"type": "string"},
+                ),
+            },
+        ),
+        "Status": _obj(
+            ["sessions"],
+            sessions={
+                "type": "object",
+                "additionalProperties": _obj(
+                    ["status", "action", "blockers", "dependents", "last_seen"],
+                    status={"type": "string"},
+                    action={"type": "string"},
+                    blockers=_STRINGS,
+                    dependents=_STRINGS,
+                    last_seen={"type": ["string", "null"]},
+                ),
+            },
+        ),
+        "Health": _obj(
+            ["ok", "mode", "tenants", "channels"],
+            ok={"const": True},
+            mode={"type": "string"},
+            tenants=_INT0,
+            channels=_INT0,
+        ),
+        "Plugins": {
+            "type": "array",
+            "items": _obj(
+                ["name", "version", "package", "hooks"],
+                name={"type": "string"},
+                version={"type": ["string", "null"]},
+                package={"type": ["string", "null"]},
+                hooks=_STRINGS,
+            ),
+        },
     }
 
 
@@ -113,8 +190,9 @@ def _view_content(formats: Mapping[str, str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for ctype in sorted(set(formats.values())):
         media = ctype.split(";", 1)[0].strip()
-        out[media] = {"schema": {"type": "object"} if media.endswith("json")
-                      else {"type": "string"}}
+        out[media] = {
+            "schema": {"type": "object"} if media.endswith("json") else {"type": "string"}
+        }
     return out
 
 
@@ -127,123 +205,265 @@ def openapi_document(view_formats: Mapping[str, str] | None = None) -> dict[str,
     formats = dict(view_formats or DEFAULT_VIEW_FORMATS)
     return {
         "openapi": "3.1.0",
-        "info": {"title": "myco", "version": __version__,
-                 "description": "Coordination daemon for parallel AI coding-agent sessions."},
+        "info": {
+            "title": "myco",
+            "version": __version__,
+            "description": "Coordination daemon for parallel AI coding-agent sessions.",
+        },
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
             "schemas": _schemas(),
         },
         "security": [{"bearer": []}],
         "paths": {
-            "/healthz": {"get": {"summary": "Liveness and tenant count", "security": [],
-                                 "responses": {"200": _json(
-                                     {"$ref": "#/components/schemas/Health"}, "alive")}}},
-            "/openapi.json": {"get": {"summary": "This document", "security": [],
-                                      "responses": {"200": _json({"type": "object"}, "ok")}}},
-            "/-/plugins.json": {"get": {
-                "summary": "Installed plugins", "security": [],
-                "parameters": [{"name": "all", "in": "query", "schema": {"type": "string"},
-                                "description": "anything but empty, 0 or false: built-ins too"}],
-                "responses": {"200": _json({"$ref": "#/components/schemas/Plugins"},
-                                           "plugins")}}},
-            "/view/{session}": {"get": {
-                "summary": "The session's view (markdown, or another ?format=)",
-                "description": "Registers an unknown session. A session credential may only "
-                               "read its own view.",
-                "parameters": [_SESSION, {"name": "format", "in": "query",
-                                          "schema": {"enum": sorted(formats)}}],
-                "responses": {"200": {"description": "view", "content": _view_content(formats)},
-                              **_errors(400, 403, 404, *_ANY)}}},
-            "/events": {"get": {
-                "summary": "Stored events after a sequence number, oldest first",
-                "description": "A session credential sees only what that session may see.",
-                "parameters": [{"name": "after", "in": "query", "schema": {"type": "integer"}},
-                               {"name": "limit", "in": "query", "schema": {
-                                   "type": "integer", "minimum": 1, "maximum": 100_000}}],
-                "responses": {"200": _json({"$ref": "#/components/schemas/EventsPage"},
-                                           "events"),
-                              **_errors(400, *_ANY)}},
+            "/healthz": {
+                "get": {
+                    "summary": "Liveness and tenant count",
+                    "security": [],
+                    "responses": {"200": _json({"$ref": "#/components/schemas/Health"}, "alive")},
+                }
+            },
+            "/openapi.json": {
+                "get": {
+                    "summary": "This document",
+                    "security": [],
+                    "responses": {"200": _json({"type": "object"}, "ok")},
+                }
+            },
+            "/-/plugins.json": {
+                "get": {
+                    "summary": "Installed plugins",
+                    "security": [],
+                    "parameters": [
+                        {
+                            "name": "all",
+                            "in": "query",
+                            "schema": {"type": "string"},
+                            "description": "anything but empty, 0 or false: built-ins too",
+                        }
+                    ],
+                    "responses": {
+                        "200": _json({"$ref": "#/components/schemas/Plugins"}, "plugins")
+                    },
+                }
+            },
+            "/view/{session}": {
+                "get": {
+                    "summary": "The session's view (markdown, or another ?format=)",
+                    "description": "Registers an unknown session. A session credential may only "
+                    "read its own view.",
+                    "parameters": [
+                        _SESSION,
+                        {"name": "format", "in": "query", "schema": {"enum": sorted(formats)}},
+                    ],
+                    "responses": {
+                        "200": {"description": "view", "content": _view_content(formats)},
+                        **_errors(400, 403, 404, *_ANY),
+                    },
+                }
+            },
+            "/events": {
+                "get": {
+                    "summary": "Stored events after a sequence number, oldest first",
+                    "description": "A session credential sees only what that session may see.",
+                    "parameters": [
+                        {"name": "after", "in": "query", "schema": {"type": "integer"}},
+                        {
+                            "name": "limit",
+                            "in": "query",
+                            "schema": {"type": "integer", "minimum": 1, "maximum": 100_000},
+                        },
+                    ],
+                    "responses": {
+                        "200": _json({"$ref": "#/components/schemas/EventsPage"}, "events"),
+                        **_errors(400, *_ANY),
+                    },
+                },
                 "post": {
-                "summary": "Post event lines of one session",
-                "requestBody": {"required": True, "content": {"application/json": {
-                    "schema": {"$ref": "#/components/schemas/EventsIn"}}}},
-                "responses": {"200": _json({"$ref": "#/components/schemas/EventsOut"}, "stored"),
-                              **_errors(400, 403, 408, 413, *_ANY)}}},
+                    "summary": "Post event lines of one session",
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {"$ref": "#/components/schemas/EventsIn"}
+                            }
+                        },
+                    },
+                    "responses": {
+                        "200": _json({"$ref": "#/components/schemas/EventsOut"}, "stored"),
+                        **_errors(400, 403, 408, 413, *_ANY),
+                    },
+                },
+            },
             "/msg/{file}": {
-                "get": {"summary": "Read a message (?session= acknowledges it)",
-                        "parameters": [_FILE, {
-                            "name": "session", "in": "query",
+                "get": {
+                    "summary": "Read a message (?session= acknowledges it)",
+                    "parameters": [
+                        _FILE,
+                        {
+                            "name": "session",
+                            "in": "query",
                             "description": "acknowledge as this session (empty: no one)",
-                            "schema": {"type": "string", "pattern": _OPTIONAL_SESSION}}],
-                        "responses": {"200": {"description": "message", "content": _MD},
-                                      **_errors(400, 403, 404, *_ANY)}},
-                "post": {"summary": "Create an immutable message (at most 65536 bytes of UTF-8)",
-                         "parameters": [_FILE],
-                         "requestBody": {"content": {"text/markdown": {
-                             "schema": {"type": "string"}}}},
-                         "responses": {"200": _json(_OK, "created"),
-                                       **_errors(400, 404, 408, 409, 413, *_ANY)}}},
+                            "schema": {"type": "string", "pattern": _OPTIONAL_SESSION},
+                        },
+                    ],
+                    "responses": {
+                        "200": {"description": "message", "content": _MD},
+                        **_errors(400, 403, 404, *_ANY),
+                    },
+                },
+                "post": {
+                    "summary": "Create an immutable message (at most 65536 bytes of UTF-8)",
+                    "parameters": [_FILE],
+                    "requestBody": {"content": {"text/markdown": {"schema": {"type": "string"}}}},
+                    "responses": {
+                        "200": _json(_OK, "created"),
+                        **_errors(400, 404, 408, 409, 413, *_ANY),
+                    },
+                },
+            },
             "/msg/": {
-                "get": {"summary": "Missing file name (always 400)",
-                        "responses": _errors(400, *_ANY)},
-                "post": {"summary": "Missing file name (always 400)",
-                         "responses": _errors(400, *_ANY)}},
-            "/status": {"get": {"summary": "Every session's status",
-                                "responses": {"200": _json(
-                                    {"$ref": "#/components/schemas/Status"}, "status"),
-                                              **_errors(*_ANY)}}},
+                "get": {
+                    "summary": "Missing file name (always 400)",
+                    "responses": _errors(400, *_ANY),
+                },
+                "post": {
+                    "summary": "Missing file name (always 400)",
+                    "responses": _errors(400, *_ANY),
+                },
+            },
+            "/status": {
+                "get": {
+                    "summary": "Every session's status",
+                    "responses": {
+                        "200": _json({"$ref": "#/components/schemas/Status"}, "status"),
+                        **_errors(*_ANY),
+                    },
+                }
+            },
             "/dispatch/{session}": {
-                "post": {"summary": "Queue a prompt for a headless session (replaces one)",
-                         "parameters": [_SESSION],
-                         "requestBody": {"required": True, "content": {"application/json": {
-                             "schema": _obj(["prompt"],
-                                            prompt={"type": "string", "minLength": 1})}}},
-                         "responses": {"200": _json(_OK, "queued"),
-                                       **_errors(400, 404, 408, 413, *_ANY)}},
-                "get": {"summary": "Take the queued prompt of a session",
-                        "parameters": [_SESSION],
-                        "responses": {"200": _json(_obj(["ok", "prompt"], ok={"const": True},
-                                                        prompt={"type": "string"}), "prompt"),
-                                      "204": {"description": "nothing queued"},
-                                      **_errors(400, 403, 404, *_ANY)}}},
+                "post": {
+                    "summary": "Queue a prompt for a headless session (replaces one)",
+                    "parameters": [_SESSION],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": _obj(
+                                    ["prompt"], prompt={"type": "string", "minLength": 1}
+                                )
+                            }
+                        },
+                    },
+                    "responses": {
+                        "200": _json(_OK, "queued"),
+                        **_errors(400, 404, 408, 413, *_ANY),
+                    },
+                },
+                "get": {
+                    "summary": "Take the queued prompt of a session",
+                    "parameters": [_SESSION],
+                    "responses": {
+                        "200": _json(
+                            _obj(["ok", "prompt"], ok={"const": True}, prompt={"type": "string"}),
+                            "prompt",
+                        ),
+                        "204": {"description": "nothing queued"},
+                        **_errors(400, 403, 404, *_ANY),
+                    },
+                },
+            },
             # -- dashboard (plugin myco.default_plugins.dashboard; docs/dashboard.md) --
-            "/": {"get": {"summary": "The dashboard page (no data; it asks for a token)",
-                          "security": [], "responses": {"200": {
-                              "description": "page", "content": {"text/html": {}}}}}},
-            "/-/dashboard/static/{name}": {"get": {
-                "summary": "A static asset of the dashboard", "security": [],
-                "parameters": [{"name": "name", "in": "path", "required": True,
-                                "schema": {"type": "string"}}],
-                "responses": {"200": {"description": "asset"}, **_errors(404)}}},
-            "/-/dashboard/state": {"get": {
-                "summary": "Dashboard snapshot: sessions, graph, questions, directives, ...",
-                "responses": {"200": _json({"type": "object"}, "snapshot"),
-                              **_errors(403, *_ANY)}}},
-            "/-/dashboard/events": {"get": {
-                "summary": "Recent events filtered by session, verb, channel; paged by before",
-                "parameters": [
-                    {"name": "session", "in": "query", "schema": {
-                        "type": "string", "pattern": _OPTIONAL_SESSION}},
-                    *({"name": n, "in": "query", "schema": {"type": "string"}}
-                      for n in ("verb", "channel")),
-                    # an empty value means the default
-                    {"name": "before", "in": "query", "schema": {
-                        "anyOf": [{"type": "integer"}, {"const": ""}]}},
-                    {"name": "limit", "in": "query", "schema": {"anyOf": [
-                        # dashboard.snapshot.TIMELINE_MAX
-                        {"type": "integer", "minimum": 1, "maximum": 1000}, {"const": ""}]}}],
-                "responses": {"200": _json({"type": "object"}, "events"),
-                              **_errors(400, 403, *_ANY)}}},
-            "/-/dashboard/msg/{file}": {"get": {
-                "summary": "A message rendered to safe HTML (no acknowledgement)",
-                "parameters": [_FILE],
-                "responses": {"200": _json({"type": "object"}, "message"),
-                              **_errors(400, 403, 404, *_ANY)}}},
-            "/-/dashboard/stream": {"get": {
-                "summary": "Server-Sent Events of newly applied events (Last-Event-ID resumes)",
-                "parameters": [{"name": "after", "in": "query", "schema": {"type": "integer"}}],
-                "responses": {"200": {"description": "event stream",
-                                      "content": {"text/event-stream": {}}},
-                              **_errors(*_AUTH)}}},
+            "/": {
+                "get": {
+                    "summary": "The dashboard page (no data; it asks for a token)",
+                    "security": [],
+                    "responses": {"200": {"description": "page", "content": {"text/html": {}}}},
+                }
+            },
+            "/-/dashboard/static/{name}": {
+                "get": {
+                    "summary": "A static asset of the dashboard",
+                    "security": [],
+                    "parameters": [
+                        {
+                            "name": "name",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string"},
+                        }
+                    ],
+                    "responses": {"200": {"description": "asset"}, **_errors(404)},
+                }
+            },
+            "/-/dashboard/state": {
+                "get": {
+                    "summary": "Dashboard snapshot: sessions, graph, questions, directives, ...",
+                    "responses": {
+                        "200": _json({"type": "object"}, "snapshot"),
+                        **_errors(403, *_ANY),
+                    },
+                }
+            },
+            "/-/dashboard/events": {
+                "get": {
+                    "summary": "Recent events filtered by session, verb, channel; paged by before",
+                    "parameters": [
+                        {
+                            "name": "session",
+                            "in": "query",
+                            "schema": {"type": "string", "pattern": _OPTIONAL_SESSION},
+                        },
+                        *(
+                            {"name": n, "in": "query", "schema": {"type": "string"}}
+                            for n in ("verb", "channel")
+                        ),
+                        # an empty value means the default
+                        {
+                            "name": "before",
+                            "in": "query",
+                            "schema": {"anyOf": [{"type": "integer"}, {"const": ""}]},
+                        },
+                        {
+                            "name": "limit",
+                            "in": "query",
+                            "schema": {
+                                "anyOf": [
+                                    # dashboard.snapshot.TIMELINE_MAX
+                                    {"type": "integer", "minimum": 1, "maximum": 1000},
+                                    {"const": ""},
+                                ]
+                            },
+                        },
+                    ],
+                    "responses": {
+                        "200": _json({"type": "object"}, "events"),
+                        **_errors(400, 403, *_ANY),
+                    },
+                }
+            },
+            "/-/dashboard/msg/{file}": {
+                "get": {
+                    "summary": "A message rendered to safe HTML (no acknowledgement)",
+                    "parameters": [_FILE],
+                    "responses": {
+                        "200": _json({"type": "object"}, "message"),
+                        **_errors(400, 403, 404, *_ANY),
+                    },
+                }
+            },
+            "/-/dashboard/stream": {
+                "get": {
+                    "summary": "Server-Sent Events of newly applied events (Last-Event-ID resumes)",
+                    "parameters": [{"name": "after", "in": "query", "schema": {"type": "integer"}}],
+                    "responses": {
+                        "200": {
+                            "description": "event stream",
+                            "content": {"text/event-stream": {}},
+                        },
+                        **_errors(*_AUTH),
+                    },
+                }
+            },
         },
     }

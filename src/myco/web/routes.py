@@ -45,9 +45,12 @@ def acting_session(request: web.Request, raw: object) -> str:
     if bound is not None and bound != name:
         raise APIError(403, f"this credential may only act as session {bound}")
     if bound is None and daemon_of(request).config.require_session_tokens:
-        raise APIError(403, f"this daemon requires session tokens (--require-session-tokens): "
-                            f"the tenant token may not act as session {name}; use the token "
-                            f"printed by `myco token session <tenant-token> {name}`")
+        raise APIError(
+            403,
+            f"this daemon requires session tokens (--require-session-tokens): "
+            f"the tenant token may not act as session {name}; use the token "
+            f"printed by `myco token session <tenant-token> {name}`",
+        )
     request[SESSION] = name
     return name
 
@@ -68,8 +71,11 @@ def check_director_verbs(request: web.Request, session: str, lines: object) -> N
         parsed = parse_line(line, verbs.session_verbs, verbs.keys)
         verb = verbs.canonical.get(parsed.verb, parsed.verb) if parsed else ""
         if verb in DIRECTOR_VERBS:
-            raise APIError(403, f"events[{i}]: only {DIRECTOR} may post `{verb}` on this daemon "
-                                f"(--require-session-tokens); {session} may not")
+            raise APIError(
+                403,
+                f"events[{i}]: only {DIRECTOR} may post `{verb}` on this daemon "
+                f"(--require-session-tokens); {session} may not",
+            )
 
 
 @routes.get("/healthz", name="healthz")

@@ -47,10 +47,20 @@ def review(state: SwarmState, event: Event) -> None:
     author = state.session(event.session)
     author.activate()
     author.action = f"review {target}"
-    state.add_question(Question(
-        event.seq, event.ts_ms, event.session, target, event.detail, event.text,
-        spec="", channels=event.channels, kind=KIND, subject=subject,
-    ))
+    state.add_question(
+        Question(
+            event.seq,
+            event.ts_ms,
+            event.session,
+            target,
+            event.detail,
+            event.text,
+            spec="",
+            channels=event.channels,
+            kind=KIND,
+            subject=subject,
+        )
+    )
 
 
 def close_reviews(state: SwarmState, event: Event) -> None:
@@ -75,8 +85,10 @@ def lint_review(state: SwarmState, event: Event, now_ms: int) -> list[str]:
     if not target or not subject:
         return [f"review needs a session and an object: {USAGE}."]
     if target == event.session:
-        return [f"review {target}: you cannot ask yourself for a review; "
-                "the line was recorded but asks nothing."]
+        return [
+            f"review {target}: you cannot ask yourself for a review; "
+            "the line was recorded but asks nothing."
+        ]
     if (target, subject) in state.artifacts:
         return []
     published = [obj for (session, obj) in state.artifacts if session == target]
@@ -91,9 +103,13 @@ def lint_review(state: SwarmState, event: Event, now_ms: int) -> list[str]:
 @hookimpl
 def register_verbs(verbs: VerbRegistry) -> None:
     """Add the ``review`` verb and the observer that closes review requests."""
-    verbs.add(VerbSpec(
-        "review", review,
-        "ask <SESSION> to review <object> it published (closed by its done re:<object>)",
-        target=True, lint=lint_review,
-    ))
+    verbs.add(
+        VerbSpec(
+            "review",
+            review,
+            "ask <SESSION> to review <object> it published (closed by its done re:<object>)",
+            target=True,
+            lint=lint_review,
+        )
+    )
     verbs.observe(close_reviews)
