@@ -17,6 +17,7 @@ import shutil
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from types import ModuleType
 from typing import Any, NamedTuple
 
 from myco.adapters import Adapter, LaunchPlan, LaunchRequest
@@ -131,8 +132,11 @@ def guide_for(session: str) -> tuple[str, str]:
     return agent_guide.read(agent_guide.PROTOCOL), role
 
 
-def find_adapter(name: str) -> tuple[Adapter, str]:
-    """The adapter *name* from the plugin registry, and every verb for ``MYCO_VERBS``.
+def find_adapter(name: str) -> tuple[Adapter, str, str]:
+    """The adapter *name*, every verb for ``MYCO_VERBS``, and its plugin module.
+
+    The plugin module (for a third-party adapter) goes to ``MYCO_ADAPTER_PLUGIN`` so that
+    ``myco hook`` imports it directly instead of scanning entry points on every turn.
 
     One plugin manager serves both: built-ins plus installed plugins, as the daemon sees
     them, so the hooks know verbs that plugins add without loading plugins themselves.
@@ -152,7 +156,9 @@ def find_adapter(name: str) -> tuple[Adapter, str]:
         verbs = ",".join(hooks.register_verbs().names())
     except Exception:  # a broken verb plugin must not stop the session: hooks fall back
         verbs = ""
-    return adapter, verbs
+    plugin = hooks.pm.get_plugin(registry.owner(name))
+    module = getattr(plugin, "__name__", "") if isinstance(plugin, ModuleType) else ""
+    return adapter, verbs, module
 
 
 def check_daemon(url: str, token: str) -> str | None:
@@ -206,7 +212,7 @@ def prepare(
     project = Path(args.project_dir).expanduser().resolve()
     if not project.is_dir():
         raise LaunchError(f"project directory {args.project_dir!r} does not exist")
-    adapter, verbs = find_adapter(args.agent)
+    adapter, verbs, plugin_module = find_adapter(args.agent)
     executable = shutil.which(adapter.executable)
     if executable is None:
         hint = getattr(adapter, "install_hint", "")
@@ -240,6 +246,8 @@ def prepare(
     }
     if verbs:
         env["MYCO_VERBS"] = verbs
+    if plugin_module and not plugin_module.startswith("myco."):
+        env["MYCO_ADAPTER_PLUGIN"] = plugin_module
     return Session(adapter, executable, request, env)
 
 

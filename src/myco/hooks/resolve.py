@@ -8,6 +8,7 @@ plugin's ``register_adapters`` hook is called directly with a small collector.
 from __future__ import annotations
 
 import importlib
+import os
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -47,6 +48,14 @@ def load_adapter(name: str) -> Adapter | None:
     if module is not None:
         adapter: Adapter = importlib.import_module(module).ADAPTER
         return adapter
+    hinted = os.environ.get("MYCO_ADAPTER_PLUGIN", "")
+    if hinted:  # set by ``myco run``: skip the (slow) entry-point scan
+        try:
+            found = adapters_of(importlib.import_module(hinted)).get(name)
+        except Exception:
+            found = None
+        if found is not None:
+            return found  # type: ignore[no-any-return]
     from importlib.metadata import entry_points
 
     for ep in entry_points(group="myco", name=name):
