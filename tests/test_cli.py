@@ -129,3 +129,9 @@ def test_second_daemon_on_the_same_data_dir_is_refused(tmp_path: Path) -> None:
         out = myco("serve", "--port", "0", "--data-dir", str(data))
     assert out.returncode == 1
     assert out.stderr.strip() == f"myco: another myco daemon is already using {data}"
+
+
+def test_bad_trusted_proxy_is_a_clear_error(tmp_path: Path) -> None:
+    out = myco("serve", "--trusted-proxy", "nope", "--data-dir", str(tmp_path))
+    assert out.returncode == 1
+    assert out.stderr.strip() == "myco: --trusted-proxy: not an IP address or network: 'nope'"

@@ -58,6 +58,8 @@ class Config:
     #: acting as a session needs that session's token (``myco token session``), and only
     #: DIRECTOR may post ``direct``; the tenant token keeps its tenant-wide reads
     require_session_tokens: bool = False
+    #: reverse proxies (IPs or networks) whose ``X-Forwarded-For`` names the real client
+    trusted_proxies: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, **overrides: object) -> Config:
@@ -66,6 +68,11 @@ class Config:
             "data_dir": default_data_dir(),
             "view_budget": _env_int("MYCO_VIEW_BUDGET", DEFAULT_VIEW_BUDGET),
             "new_tenants_per_hour": _env_int("MYCO_NEW_TENANTS_PER_HOUR", 10),
+            "trusted_proxies": tuple(
+                p.strip()
+                for p in os.environ.get("MYCO_TRUSTED_PROXIES", "").split(",")
+                if p.strip()
+            ),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         values["data_dir"] = Path(str(values["data_dir"])).expanduser()

@@ -193,6 +193,11 @@ class Tenant:
                 return result
             ts = clock.now_ms()
             records = await self.daemon.storage.append(self.id, session, kept, ts, client_id)
+            if client_id and not records:
+                # the store had this batch id already (a retry through another replica)
+                result.duplicate = True
+                self._remember(session, client_id, result)
+                return result
             if records and records[0].seq > self.state.last_seq + 1:
                 await catch_up(self, records[0].seq)  # another replica appended meanwhile
             result.events, result.warnings = apply_batch(self.state, records, ts)

@@ -44,6 +44,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--log-format", choices=("auto", "json", "console"), default=None)
     s.add_argument("--quiet", action="store_true", help="no access log")
     s.add_argument(
+        "--trusted-proxy",
+        action="append",
+        default=None,
+        metavar="ADDR",
+        help="a reverse proxy (IP or network) whose X-Forwarded-For names the client; repeatable",
+    )
+    s.add_argument(
         "--require-session-tokens",
         action="store_true",
         help="acting as a session needs its session token; only DIRECTOR may direct",

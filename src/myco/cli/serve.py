@@ -29,7 +29,14 @@ def serve(args: argparse.Namespace) -> int:
         access_log=not args.quiet,
         redis_url=getattr(args, "redis_url", None) or os.environ.get("MYCO_REDIS_URL"),
         require_session_tokens=getattr(args, "require_session_tokens", False) or None,
+        trusted_proxies=tuple(args.trusted_proxy) if args.trusted_proxy else None,
     )
+    from myco.auth.address import parse_networks
+
+    try:
+        parse_networks(config.trusted_proxies)
+    except ValueError as exc:
+        raise CommandError(f"--trusted-proxy: {exc}") from None
     configure_logging(config.log_format)
     try:
         daemon = Daemon(config)

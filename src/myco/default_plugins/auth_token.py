@@ -19,6 +19,7 @@ import structlog
 from attrs import define, field
 
 from myco.auth.actor import Actor, AuthError
+from myco.auth.address import Network, client_address, parse_networks
 from myco.auth.ratelimit import DEFAULT_MAX_CREATIONS, Limiter, RateLimiter, answer
 from myco.auth.session_tokens import (
     SESSION_KEYS_FILE,
@@ -52,6 +53,8 @@ class AuthState:
     #: concurrent request with the same token joins that creation instead of spending
     #: another unit of the creation budget.
     creating: dict[str, int] = field(factory=dict)
+    #: trusted reverse proxies (``--trusted-proxy``): rate limits count the real client
+    proxies: tuple[Network, ...] = ()
 
 
 def state_for(daemon: Daemon) -> AuthState:
@@ -69,6 +72,7 @@ def state_for(daemon: Daemon) -> AuthState:
             else RateLimiter(max_creations=per_hour),
             store=TokenStore(daemon.config.data_dir / TOKENS_FILE),
             keys=SessionKeyStore(daemon.config.data_dir / SESSION_KEYS_FILE),
+            proxies=parse_networks(getattr(daemon.config, "trusted_proxies", ())),
         )
         daemon.extras[PLUGIN_NAME] = state
     return state
@@ -105,7 +109,9 @@ async def authenticate(request: web.Request, daemon: Daemon) -> Actor | None:
         # counted as a failure: a missing header is a misconfigured client, not a guess.
         return None
     state = state_for(daemon)
-    limiter, remote = state.limiter, request.remote
+    forwarded = request.headers.getall("X-Forwarded-For", []) if state.proxies else []
+    limiter = state.limiter
+    remote = client_address(request.remote, forwarded, state.proxies)
     if not token:
         await _fail(limiter, remote, "missing token")
     claim = parse_session_token(token)
