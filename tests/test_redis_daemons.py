@@ -152,6 +152,25 @@ async def test_concurrent_posts_on_both_replicas_apply_in_seq_order(
     assert gaps, "the posts interleaved, so some appends had to catch up first"
 
 
+async def test_a_restarted_replica_starts_from_the_snapshot_in_redis(
+    replicas: Replicas, redis_server: RedisServer, tmp_path: Path
+) -> None:
+    first = Daemon(config(redis_server.url, tmp_path), make_plugin_manager(load_entrypoints=False))
+    await first.start()
+    tenant = await first.tenants.create(TID)
+    await tenant.ingest("FRONT", ["start ui", "need BACK.api", "ask BACK which-api"])
+    await tenant.ingest("BACK", ["start api", "done api ref:r1", "reply FRONT v1"])
+    before, last = views(tenant), tenant.state.last_seq
+    await first.stop()  # writes the snapshot into Redis
+
+    (second,) = await replicas(1)
+    restored = await tenant_on(second, last)
+    assert restored.snapshot_seq == last  # nothing was replayed from the stream
+    assert views(restored) == before
+    await restored.ingest("FRONT", ["done ui"])  # and it carries on from there
+    assert restored.state.sessions["FRONT"].status == "idle"
+
+
 async def test_a_retry_through_the_other_replica_is_not_stored_twice(
     replicas: Replicas,
 ) -> None:

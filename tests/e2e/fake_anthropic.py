@@ -10,40 +10,21 @@ asks for them. Recipe: /work/shared/docs/agent-cli-claude-gemini.md §2.
 from __future__ import annotations
 
 import json
-import threading
 import uuid
-from collections.abc import Iterable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-#: a reply: plain text, or {"text": ..., "tool_use": {"name": ..., "input": {...}}}
-Reply = str | dict[str, Any]
+from tests.e2e.fake_base import QuietHandler, Reply, ScriptedModel
+
+# A Reply here: plain text, or {"text": ..., "tool_use": {"name": ..., "input": {...}}}
 
 
-class FakeAnthropic:
+class FakeAnthropic(ScriptedModel):
     """Start with :meth:`start`, feed replies with :meth:`script`, read :attr:`requests`."""
 
     def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.replies: list[Reply] = []
-        self.requests: list[dict[str, Any]] = []  # every request: method, path, headers, body
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def _json(self, code: int, obj: Any) -> None:
-                data = json.dumps(obj).encode()
-                self.send_response(code)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(data)))
-                self.end_headers()
-                if self.command != "HEAD":
-                    self.wfile.write(data)
-
+        class Handler(QuietHandler):
             def do_GET(self) -> None:
                 fake.record({"method": self.command, "path": self.path})
                 self._json(
@@ -53,8 +34,7 @@ class FakeAnthropic:
             do_HEAD = do_GET
 
             def do_POST(self) -> None:
-                n = int(self.headers.get("content-length") or 0)
-                body = json.loads(self.rfile.read(n) or b"{}")
+                body = self._read_json()
                 fake.record(
                     {
                         "method": "POST",
@@ -94,15 +74,10 @@ class FakeAnthropic:
                 if not body.get("stream"):
                     self._json(200, {**msg, "content": blocks, "stop_reason": stop, "usage": usage})
                     return
-                self.send_response(200)
-                self.send_header("content-type", "text/event-stream")
-                self.send_header("connection", "close")
-                self.end_headers()
+                self._sse_start()
 
                 def event(name: str, data: dict[str, Any]) -> None:
-                    payload = json.dumps({"type": name, **data})
-                    self.wfile.write(f"event: {name}\ndata: {payload}\n\n".encode())
-                    self.wfile.flush()
+                    self._sse(name, {"type": name, **data})
 
                 event(
                     "message_start",
@@ -149,46 +124,8 @@ class FakeAnthropic:
                     },
                 )
                 event("message_stop", {})
-                self.close_connection = True
 
-        class Server(ThreadingHTTPServer):
-            daemon_threads = True
-
-            def handle_error(self, *args: Any) -> None:
-                pass  # the CLI resets keep-alive sockets when it exits
-
-        self.server = Server(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
-
-    def start(self) -> FakeAnthropic:
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-    def script(self, replies: Iterable[Reply]) -> None:
-        with self.lock:
-            self.replies.extend(replies)
-
-    def next_reply(self) -> Reply:
-        with self.lock:
-            return self.replies.pop(0) if self.replies else "(no scripted reply left)"
-
-    def record(self, request: dict[str, Any]) -> None:
-        with self.lock:
-            self.requests.append(request)
-
-    def turns(self) -> list[dict[str, Any]]:
-        """Bodies of the main requests (those with tools), oldest first."""
-        with self.lock:
-            return [
-                r["body"]
-                for r in self.requests
-                if r["method"] == "POST" and r.get("body", {}).get("tools")
-            ]
+        super().__init__(Handler)
 
 
 def _blocks(reply: Reply) -> list[dict[str, Any]]:

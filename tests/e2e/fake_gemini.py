@@ -15,42 +15,23 @@ Recipe and the CLI's endpoints: /work/shared/docs/agent-cli-claude-gemini.md §4
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Iterable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-#: a reply: plain text, or {"text": ..., "tool_call": {"name": ..., "args": {...}}}; a
-#: list as "text" gives the streamed chunks explicitly
-Reply = str | dict[str, Any]
+from tests.e2e.fake_base import QuietHandler, Reply, ScriptedModel
+
+# A Reply here: plain text, or {"text": ..., "tool_call": {"name": ..., "args": {...}}}; a
+# list as "text" gives the streamed chunks explicitly
 USAGE = {"promptTokenCount": 10, "candidatesTokenCount": 5, "totalTokenCount": 15}
 
 
-class FakeGemini:
+class FakeGemini(ScriptedModel):
     """Start with :meth:`start`, feed replies with :meth:`script`, read :attr:`requests`."""
 
     def __init__(self, chunks: int = 3) -> None:
         self.chunks = chunks
-        self.lock = threading.Lock()
-        self.replies: list[Reply] = []
-        self.requests: list[dict[str, Any]] = []  # every request: method, path, body
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def _json(self, code: int, obj: Any) -> None:
-                data = json.dumps(obj).encode()
-                self.send_response(code)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(data)))
-                self.end_headers()
-                if self.command != "HEAD":
-                    self.wfile.write(data)
-
+        class Handler(QuietHandler):
             def do_GET(self) -> None:
                 fake.record({"method": self.command, "path": self.path})
                 self._json(404, {"error": {"code": 404, "message": "fake", "status": "NOT_FOUND"}})
@@ -58,11 +39,7 @@ class FakeGemini:
             do_HEAD = do_GET
 
             def do_POST(self) -> None:
-                n = int(self.headers.get("content-length") or 0)
-                try:
-                    body = json.loads(self.rfile.read(n) or b"{}")
-                except ValueError:
-                    body = {}
+                body = self._read_json(lambda raw: {})
                 fake.record({"method": "POST", "path": self.path, "body": body})
                 action = self.path.split("?")[0].rsplit(":", 1)[-1]
                 if action == "countTokens":
@@ -76,54 +53,11 @@ class FakeGemini:
                 if action == "generateContent":
                     self._json(200, _chunk(_whole(pieces), last=True))
                     return
-                self.send_response(200)
-                self.send_header("content-type", "text/event-stream")
-                self.send_header("connection", "close")
-                self.end_headers()
+                self._sse_start()
                 for i, piece in enumerate(pieces):
-                    data = json.dumps(_chunk(piece, last=i == len(pieces) - 1))
-                    self.wfile.write(f"data: {data}\r\n\r\n".encode())
-                    self.wfile.flush()
-                self.close_connection = True
+                    self._sse(None, _chunk(piece, last=i == len(pieces) - 1), end="\r\n\r\n")
 
-        class Server(ThreadingHTTPServer):
-            daemon_threads = True
-
-            def handle_error(self, *args: Any) -> None:
-                pass  # the CLI resets keep-alive sockets when it exits
-
-        self.server = Server(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
-
-    def start(self) -> FakeGemini:
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-    def script(self, replies: Iterable[Reply]) -> None:
-        with self.lock:
-            self.replies.extend(replies)
-
-    def next_reply(self) -> Reply:
-        with self.lock:
-            return self.replies.pop(0) if self.replies else "(no scripted reply left)"
-
-    def record(self, request: dict[str, Any]) -> None:
-        with self.lock:
-            self.requests.append(request)
-
-    def turns(self) -> list[dict[str, Any]]:
-        """Bodies of the main requests (those with tools), oldest first."""
-        with self.lock:
-            return [
-                r["body"]
-                for r in self.requests
-                if r["method"] == "POST" and r.get("body", {}).get("tools")
-            ]
+        super().__init__(Handler)
 
 
 def _side_reply(body: dict[str, Any]) -> Reply:

@@ -10,15 +10,14 @@ or the script would go out of step. Recipe: /work/shared/docs/agent-cli-codex-ai
 from __future__ import annotations
 
 import json
-import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable
 from typing import Any
 
-#: a reply: plain text, or {"text": ..., "tool_call": {"name": ..., "arguments": {...}}}
-Reply = str | dict[str, Any]
+from tests.e2e.fake_base import QuietHandler, Reply, ScriptedModel
+
+# A Reply here: plain text, or {"text": ..., "tool_call": {"name": ..., "arguments": {...}}}
 USAGE = {
     "input_tokens": 10,
     "input_tokens_details": {"cached_tokens": 0},
@@ -28,44 +27,17 @@ USAGE = {
 }
 
 
-class FakeOpenAI:
+class FakeOpenAI(ScriptedModel):
     """Start with :meth:`start`, feed replies with :meth:`script`, read :attr:`requests`."""
 
     def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.replies: list[Reply] = []
-        self.requests: list[dict[str, Any]] = []  # every request: method, path, body
         #: called with the number of main requests so far, before one is answered
         self.before_reply: Callable[[int], None] | None = None
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def _json(self, code: int, obj: Any) -> None:
-                data = json.dumps(obj).encode()
-                self.send_response(code)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def _sse_start(self) -> None:
-                self.send_response(200)
-                self.send_header("content-type", "text/event-stream")
-                self.send_header("cache-control", "no-cache")
-                self.send_header("connection", "close")
-                self.end_headers()
-                self.close_connection = True
-
-            def _sse(self, event: str | None, data: Any) -> None:
-                text = data if isinstance(data, str) else json.dumps(data)
-                head = f"event: {event}\n" if event else ""
-                self.wfile.write(f"{head}data: {text}\n\n".encode())
-                self.wfile.flush()
+        class Handler(QuietHandler):
+            def _sse_start(self, *headers: tuple[str, str]) -> None:
+                super()._sse_start(("cache-control", "no-cache"), *headers)
 
             def do_GET(self) -> None:
                 fake.record({"method": "GET", "path": self.path})
@@ -88,12 +60,7 @@ class FakeOpenAI:
                 self._json(404, {"error": {"message": f"not found: {self.path}"}})
 
             def do_POST(self) -> None:
-                n = int(self.headers.get("content-length") or 0)
-                raw = self.rfile.read(n) if n else b"{}"
-                try:
-                    body = json.loads(raw)
-                except ValueError:
-                    body = {"_raw": raw.decode("utf-8", "replace")}
+                body = self._read_json(lambda raw: {"_raw": raw.decode("utf-8", "replace")})
                 path = self.path.split("?")[0].rstrip("/")
                 kind = "other"
                 if path.endswith("/responses"):
@@ -238,35 +205,7 @@ class FakeOpenAI:
                     self._sse(None, {**base, "choices": [], "usage": usage})
                 self._sse(None, "[DONE]")
 
-        class Server(ThreadingHTTPServer):
-            daemon_threads = True
-
-            def handle_error(self, *args: Any) -> None:
-                pass  # CLIs reset keep-alive sockets when they exit
-
-        self.server = Server(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
-
-    def start(self) -> FakeOpenAI:
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-    def script(self, replies: Iterable[Reply]) -> None:
-        with self.lock:
-            self.replies.extend(replies)
-
-    def next_reply(self) -> Reply:
-        with self.lock:
-            return self.replies.pop(0) if self.replies else "(no scripted reply left)"
-
-    def record(self, request: dict[str, Any]) -> None:
-        with self.lock:
-            self.requests.append(request)
+        super().__init__(Handler, "/v1")
 
     def turns(self, kind: str = "") -> list[dict[str, Any]]:
         """Bodies of the main model requests (Responses or Chat), oldest first."""

@@ -208,10 +208,25 @@ class RedisStorage:
             return {}
         return data if isinstance(data, dict) else {}
 
+    # -- snapshots (optional capability) -------------------------------------------------
+    async def save_snapshot(self, tenant_id: str, seq: int, data: bytes) -> None:
+        """One key per tenant: an 8-byte seq header, then *data* (any replica may write it)."""
+        key = self.keys.tenant(filelog.check_tenant(tenant_id), "snapshot")
+        with self._guard():
+            await self.redis.set(key, seq.to_bytes(8, "big") + data)
+
+    async def load_snapshot(self, tenant_id: str) -> tuple[int, bytes] | None:
+        key = self.keys.tenant(filelog.check_tenant(tenant_id), "snapshot")
+        with self._guard():
+            raw: Any = await self.redis.get(key)
+        if not isinstance(raw, bytes) or len(raw) < 8:
+            return None
+        return int.from_bytes(raw[:8], "big"), raw[8:]
+
     # -- events -------------------------------------------------------------------------
-    async def replay(self, tenant_id: str) -> AsyncIterator[Sequence[Record]]:
+    async def replay(self, tenant_id: str, after_seq: int = 0) -> AsyncIterator[Sequence[Record]]:
         key = self.keys.tenant(filelog.check_tenant(tenant_id), "log")
-        start = "-"
+        start = f"({after_seq}-0" if after_seq else "-"
         while True:
             with self._guard():
                 entries = _entries(await self.redis.xrange(key, start, "+", count=CHUNK))
