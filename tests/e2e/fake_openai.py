@@ -25,6 +25,7 @@ USAGE = {
     "output_tokens_details": {"reasoning_tokens": 0},
     "total_tokens": 20,
 }
+NO_CACHE = ("cache-control", "no-cache")
 
 
 class FakeOpenAI(ScriptedModel):
@@ -36,9 +37,6 @@ class FakeOpenAI(ScriptedModel):
         fake = self
 
         class Handler(QuietHandler):
-            def _sse_start(self, *headers: tuple[str, str]) -> None:
-                super()._sse_start(("cache-control", "no-cache"), *headers)
-
             def do_GET(self) -> None:
                 fake.record({"method": "GET", "path": self.path})
                 if self.path.split("?")[0].endswith("/models"):
@@ -107,7 +105,7 @@ class FakeOpenAI(ScriptedModel):
                             "arguments": json.dumps(call.get("arguments", {})),
                         }
                     )
-                self._sse_start()
+                self._sse_start(NO_CACHE)
                 self._sse(
                     "response.created",
                     {
@@ -186,7 +184,7 @@ class FakeOpenAI(ScriptedModel):
                         },
                     )
                     return
-                self._sse_start()
+                self._sse_start(NO_CACHE)
 
                 def chunk(delta: dict[str, Any], finish: str | None = None) -> None:
                     self._sse(

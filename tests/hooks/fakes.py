@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from tests.e2e.fake_base import FakeServer, QuietHandler
 
-class FakeDaemon:
+
+class FakeDaemon(FakeServer):
     """``POST /events`` (dedup by id), ``GET /view/{s}``; ``mode`` scripts misbehaviour.
 
     Modes: ``ok``, ``hang`` (accept, never answer), ``garbage`` (200 with non-JSON),
@@ -28,22 +28,9 @@ class FakeDaemon:
         self.pokes: list[dict[str, str]] = []
         #: lines containing this text are refused with a 400 naming them (like bad targets)
         self.invalid = ""
-        self.lock = threading.Lock()
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def _send(self, code: int, payload: bytes, ctype: str = "application/json") -> None:
-                self.send_response(code)
-                self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
+        class Handler(QuietHandler):
             def _misbehave(self) -> bool:
                 if fake.mode == "hang":
                     time.sleep(5)
@@ -62,8 +49,7 @@ class FakeDaemon:
                 self._send(200, fake.view.encode(), "text/markdown")
 
             def do_POST(self) -> None:
-                n = int(self.headers.get("Content-Length") or 0)
-                data = json.loads(self.rfile.read(n) or b"{}")
+                data = self._read_json()
                 with fake.lock:
                     fake.posts.append(data)
                 if fake.mode != "ack-lost" and self._misbehave():
@@ -93,23 +79,7 @@ class FakeDaemon:
                     body["pokes"] = fake.pokes
                 self._send(200, json.dumps(body).encode())
 
-        class Server(ThreadingHTTPServer):
-            daemon_threads = True
-
-            def handle_error(self, *args: Any) -> None:
-                pass
-
-        self.server = Server(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
-
-    def start(self) -> FakeDaemon:
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(Handler)
 
     def lines(self) -> list[str]:
         with self.lock:
