@@ -19,10 +19,9 @@ from typing import Any
 
 import pytest
 
-from myco.launcher import myco_command
 from tests.conftest import TOKEN
 from tests.daemon_process import DaemonProcess
-from tests.e2e.conftest import cache_dir
+from tests.e2e.conftest import MycoSession, cache_dir, cli_version, npm_cli
 from tests.e2e.fake_openai import FakeOpenAI
 
 CODEX_VERSION = "0.169.0"
@@ -38,44 +37,23 @@ def _run(argv: list[str], timeout: float = INSTALL_TIMEOUT) -> subprocess.Comple
 
 
 def _reports(exe: Path, version: str) -> bool:
-    if not exe.exists():
-        return False
-    try:
-        out = _run([str(exe), "--version"], timeout=60)
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    return version in out.stdout
+    out = cli_version(exe)
+    return out is not None and version in out
 
 
 @pytest.fixture(scope="session")
 def codex_bin() -> Path:
     """``codex`` of the pinned version (npm, into the cache on first use)."""
-    prefix = cache_dir() / "npm" / f"codex-{CODEX_VERSION}"
-    exe = prefix / "node_modules" / ".bin" / "codex"
-    if not _reports(exe, CODEX_VERSION):
-        npm = shutil.which("npm")
-        if npm is None:
-            pytest.skip("npm is not installed: cannot install @openai/codex")
-        prefix.mkdir(parents=True, exist_ok=True)
-        try:
-            proc = _run(
-                [
-                    npm,
-                    "install",
-                    "--prefix",
-                    str(prefix),
-                    "--no-audit",
-                    "--no-fund",
-                    "--loglevel=error",
-                    f"@openai/codex@{CODEX_VERSION}",
-                ]
-            )
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            pytest.skip(f"npm install @openai/codex failed: {exc}")
-        if proc.returncode != 0 or not _reports(exe, CODEX_VERSION):
-            pytest.skip(
-                f"npm install @openai/codex@{CODEX_VERSION} failed: {proc.stderr.strip()[-500:]}"
-            )
+    exe, reason = npm_cli(
+        "@openai/codex",
+        CODEX_VERSION,
+        "codex",
+        "codex",
+        lambda exe: _reports(exe, CODEX_VERSION),
+        timeout=INSTALL_TIMEOUT,
+    )
+    if reason:
+        pytest.skip(reason)
     return exe
 
 
@@ -118,28 +96,11 @@ def openai() -> Iterator[FakeOpenAI]:
     fake.stop()
 
 
-class CliSession:
+class CliSession(MycoSession):
     """One myco session on some CLI, run turn by turn through ``myco run``."""
 
     agent = ""
-
-    def __init__(self, session: str, project: Path, env: dict[str, str]) -> None:
-        self.session = session
-        self.project = project
-        self.env = env
-
-    def myco(
-        self, *args: str, timeout: float = TURN_TIMEOUT, **env: str
-    ) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [*myco_command(), *args],
-            capture_output=True,
-            text=True,
-            cwd=self.project,
-            env={**self.env, **env},
-            timeout=timeout,
-            stdin=subprocess.DEVNULL,
-        )
+    turn_timeout = TURN_TIMEOUT
 
     def run(
         self, run_args: tuple[str, ...], cli_args: list[str], **env: str

@@ -35,50 +35,80 @@ def cache_dir() -> Path:
     return Path(explicit) if explicit else Path.home() / ".cache" / "myco-e2e"
 
 
+def cli_version(exe: Path, timeout: float = 60, env: dict[str, str] | None = None) -> str | None:
+    """What ``exe --version`` prints, or None when it is missing or cannot run."""
+    if not exe.exists():
+        return None
+    try:
+        out = subprocess.run(
+            [str(exe), "--version"],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=env,
+            stdin=subprocess.DEVNULL,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return out.stdout
+
+
+def npm_cli(
+    package: str,
+    version: str,
+    folder: str,
+    command: str,
+    version_ok: Callable[[Path], bool],
+    timeout: float = 600,
+) -> tuple[Path, str]:
+    """``command`` of npm *package* at *version*, installed into the cache on first use,
+    and why it is not usable ("" when it is): the reason to skip with."""
+    prefix = cache_dir() / "npm" / f"{folder}-{version}"
+    exe = prefix / "node_modules" / ".bin" / command
+    if version_ok(exe):
+        return exe, ""
+    npm = shutil.which("npm")
+    if npm is None:
+        return exe, f"npm is not installed: cannot install {package}"
+    prefix.mkdir(parents=True, exist_ok=True)
+    try:
+        proc = subprocess.run(
+            [
+                npm,
+                "install",
+                "--prefix",
+                str(prefix),
+                "--no-audit",
+                "--no-fund",
+                "--loglevel=error",
+                f"{package}@{version}",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return exe, f"npm install {package} failed: {exc}"
+    if proc.returncode != 0 or not version_ok(exe):
+        return exe, f"npm install {package}@{version} failed: {proc.stderr.strip()[-500:]}"
+    return exe, ""
+
+
 @pytest.fixture(scope="session")
 def claude_bin() -> Path:
     """``claude`` of the pinned version, installed into the cache on first use."""
-    prefix = cache_dir() / "npm" / f"claude-code-{CLAUDE_CODE_VERSION}"
-    exe = prefix / "node_modules" / ".bin" / "claude"
-    if not _version_ok(exe):
-        npm = shutil.which("npm")
-        if npm is None:
-            pytest.skip("npm is not installed: cannot install @anthropic-ai/claude-code")
-        prefix.mkdir(parents=True, exist_ok=True)
-        try:
-            proc = subprocess.run(
-                [
-                    npm,
-                    "install",
-                    "--prefix",
-                    str(prefix),
-                    "--no-audit",
-                    "--no-fund",
-                    "--loglevel=error",
-                    f"@anthropic-ai/claude-code@{CLAUDE_CODE_VERSION}",
-                ],
-                capture_output=True,
-                text=True,
-                timeout=600,
-            )
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            pytest.skip(f"npm install @anthropic-ai/claude-code failed: {exc}")
-        if proc.returncode != 0 or not _version_ok(exe):
-            pytest.skip(
-                "npm install @anthropic-ai/claude-code@"
-                f"{CLAUDE_CODE_VERSION} failed: {proc.stderr.strip()[-500:]}"
-            )
+    exe, reason = npm_cli(
+        "@anthropic-ai/claude-code", CLAUDE_CODE_VERSION, "claude-code", "claude", _version_ok
+    )
+    if reason:
+        pytest.skip(reason)
     return exe
 
 
 def _version_ok(exe: Path) -> bool:
-    if not exe.exists():
-        return False
-    try:
-        out = subprocess.run([str(exe), "--version"], capture_output=True, text=True, timeout=30)
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    return out.stdout.startswith(CLAUDE_CODE_VERSION)
+    out = cli_version(exe, timeout=30)
+    return out is not None and out.startswith(CLAUDE_CODE_VERSION)
 
 
 @pytest.fixture
@@ -96,8 +126,11 @@ def daemon(tmp_path: Path) -> Iterator[DaemonProcess]:
     d.stop()
 
 
-class Agent:
-    """One myco session on Claude Code: runs headless turns through ``myco run``."""
+class MycoSession:
+    """One myco session in *project*: runs ``myco`` there with *env* (the agent helpers)."""
+
+    #: how long :meth:`myco` waits by default
+    turn_timeout = TURN_TIMEOUT
 
     def __init__(self, session: str, project: Path, env: dict[str, str]) -> None:
         self.session = session
@@ -105,7 +138,7 @@ class Agent:
         self.env = env
 
     def myco(
-        self, *args: str, timeout: float = TURN_TIMEOUT, **env: str
+        self, *args: str, timeout: float | None = None, **env: str
     ) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [*myco_command(), *args],
@@ -113,9 +146,13 @@ class Agent:
             text=True,
             cwd=self.project,
             env={**self.env, **env},
-            timeout=timeout,
+            timeout=self.turn_timeout if timeout is None else timeout,
             stdin=subprocess.DEVNULL,
         )
+
+
+class Agent(MycoSession):
+    """One myco session on Claude Code: runs headless turns through ``myco run``."""
 
     def turn(
         self,

@@ -13,7 +13,6 @@ import importlib
 import importlib.util
 import json
 import os
-import shutil
 import site
 import subprocess
 import sys
@@ -28,7 +27,7 @@ import pytest
 
 from myco.launcher import myco_command
 from tests.conftest import TOKEN
-from tests.e2e.conftest import cache_dir
+from tests.e2e.conftest import MycoSession, cli_version, npm_cli
 
 GEMINI_CLI_VERSION = "0.61.0"
 PLUGIN = Path(__file__).resolve().parents[2] / "plugins" / "myco-gemini"
@@ -88,40 +87,9 @@ def gemini_cli() -> Path:
     """``gemini`` of the pinned version, npm-installed into the e2e cache on first use."""
     if "cli" in _skip_reason:
         pytest.skip(_skip_reason["cli"])
-    prefix = cache_dir() / "npm" / f"gemini-cli-{GEMINI_CLI_VERSION}"
-    exe = prefix / "node_modules" / ".bin" / "gemini"
-    if _version_ok(exe):
-        return exe
-    npm = shutil.which("npm")
-    reason = ""
-    if npm is None:
-        reason = "npm is not installed: cannot install @google/gemini-cli"
-    else:
-        prefix.mkdir(parents=True, exist_ok=True)
-        try:
-            proc = subprocess.run(
-                [
-                    npm,
-                    "install",
-                    "--prefix",
-                    str(prefix),
-                    "--no-audit",
-                    "--no-fund",
-                    "--loglevel=error",
-                    f"@google/gemini-cli@{GEMINI_CLI_VERSION}",
-                ],
-                capture_output=True,
-                text=True,
-                timeout=600,
-            )
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            reason = f"npm install @google/gemini-cli failed: {exc}"
-        else:
-            if proc.returncode != 0 or not _version_ok(exe):
-                reason = (
-                    f"npm install @google/gemini-cli@{GEMINI_CLI_VERSION} failed: "
-                    f"{proc.stderr.strip()[-500:]}"
-                )
+    exe, reason = npm_cli(
+        "@google/gemini-cli", GEMINI_CLI_VERSION, "gemini-cli", "gemini", _version_ok
+    )
     if reason:
         _skip_reason["cli"] = reason
         pytest.skip(reason)
@@ -129,42 +97,18 @@ def gemini_cli() -> Path:
 
 
 def _version_ok(exe: Path) -> bool:
-    if not exe.exists():
-        return False
-    try:
-        out = subprocess.run(
-            [str(exe), "--version"],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            env={**os.environ, "GEMINI_CLI_NO_RELAUNCH": "true"},
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    return out.stdout.strip() == GEMINI_CLI_VERSION
+    out = cli_version(exe, env={**os.environ, "GEMINI_CLI_NO_RELAUNCH": "true"})
+    return out is not None and out.strip() == GEMINI_CLI_VERSION
 
 
-class GeminiAgent:
+class GeminiAgent(MycoSession):
     """One myco session on Gemini CLI: headless turns through ``myco run --agent gemini``."""
 
-    def __init__(self, session: str, project: Path, home: Path, env: dict[str, str]) -> None:
-        self.session = session
-        self.project = project
-        self.home = home
-        self.env = env
+    turn_timeout = TURN_TIMEOUT
 
-    def myco(
-        self, *args: str, timeout: float = TURN_TIMEOUT, **env: str
-    ) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [*myco_command(), *args],
-            capture_output=True,
-            text=True,
-            cwd=self.project,
-            env={**self.env, **env},
-            timeout=timeout,
-            stdin=subprocess.DEVNULL,
-        )
+    def __init__(self, session: str, project: Path, home: Path, env: dict[str, str]) -> None:
+        super().__init__(session, project, env)
+        self.home = home
 
     def turn(
         self,
