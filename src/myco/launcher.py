@@ -38,6 +38,29 @@ def shell_join(argv: Sequence[str]) -> str:
     return shlex.join(argv)
 
 
+def command_hooks(
+    hook_command: Sequence[str], events: Mapping[str, str], timeout_s: int
+) -> dict[str, list[dict[str, Any]]]:
+    """Claude-shaped hook groups (Codex shares the shape): CLI event -> ``myco hook ... <event>``.
+
+    *events* maps myco's event names (``prompt``, ``stop``) to the CLI's own.
+    """
+    return {
+        cli_event: [
+            {
+                "hooks": [
+                    {
+                        "type": "command",
+                        "command": shell_join([*hook_command, event]),
+                        "timeout": timeout_s,
+                    }
+                ]
+            }
+        ]
+        for event, cli_event in events.items()
+    }
+
+
 def read_text(path: Path) -> str | None:
     try:
         return path.read_text(encoding="utf-8")

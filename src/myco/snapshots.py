@@ -79,9 +79,5 @@ def restore(tenant: Tenant, data: bytes) -> bool:
     for name, value in payload["state"].items():
         setattr(state, name, value)
     tenant.state = state
-    from myco.tenants import IngestResult
-
-    tenant.client_ids = OrderedDict(
-        (tuple(key), IngestResult(0, duplicate=True)) for key in payload["client_ids"]
-    )
+    tenant.client_ids = OrderedDict((tuple(key), None) for key in payload["client_ids"])
     return True

@@ -19,7 +19,7 @@ from myco import clock, snapshots
 from myco.names import ALL, InvalidName, is_msg_name, session_name
 from myco.protocol.engine import apply_batch, to_event
 from myco.protocol.events import Event, Record
-from myco.protocol.grammar import GLOBAL, first_word, line_problem, parse_line
+from myco.protocol.grammar import GLOBAL, first_word, line_problem
 from myco.protocol.state import SwarmState
 from myco.protocol.visibility import visible
 from myco.storage.contract import Snapshots
@@ -73,7 +73,8 @@ class Tenant:
         self.lock = asyncio.Lock()
         #: the last sequence number included in the stored snapshot (0: none)
         self.snapshot_seq = 0
-        self.client_ids: OrderedDict[tuple[str, str], IngestResult] = OrderedDict()
+        #: (session, client batch id) of the latest posts, oldest first: retries are ignored
+        self.client_ids: OrderedDict[tuple[str, str], None] = OrderedDict()
         #: queues of live watchers (dashboard, SSE); each gets every new event
         self.watchers: set[asyncio.Queue[Event]] = set()
 
@@ -116,7 +117,7 @@ class Tenant:
         state, verbs, n = self.state, self.verbs, 0
         for rec in records:
             if rec.client_id:
-                self._remember(rec.session, rec.client_id, IngestResult(0, duplicate=True))
+                self._remember(rec.session, rec.client_id)
             if rec.seq <= state.last_seq:
                 continue
             ev = to_event(rec, verbs)
@@ -127,9 +128,10 @@ class Tenant:
             n += 1
         return n
 
-    def _remember(self, session: str, client_id: str, result: IngestResult) -> None:
-        self.client_ids[(session, client_id)] = result
-        self.client_ids.move_to_end((session, client_id))
+    def _remember(self, session: str, client_id: str) -> None:
+        key = (session, client_id)
+        self.client_ids[key] = None
+        self.client_ids.move_to_end(key)
         while len(self.client_ids) > CLIENT_IDS_KEPT:
             self.client_ids.popitem(last=False)
 
@@ -146,17 +148,23 @@ class Tenant:
             problem = line_problem(line)
             if problem is None:
                 assert isinstance(line, str)
-                parsed = parse_line(line, self.verbs.session_verbs, self.verbs.keys)
-                if parsed is None:
+                # Only the verb and its target matter here; the full parse (key:values)
+                # happens once, when the stored record is applied.
+                parts = line.split(None, 2)
+                if not parts:
                     continue
-                spec = self.verbs.get(parsed.verb)
-                if spec is not None and spec.target and parsed.obj:
-                    allowed = spec.allow_all and parsed.obj == ALL
-                    if not allowed:
-                        try:
-                            session_name(parsed.obj)
-                        except InvalidName as exc:
-                            problem = f"target {parsed.obj!r}: {exc}"
+                spec = self.verbs.get(parts[0].lower())
+                target = parts[1].upper() if len(parts) > 1 else ""
+                if (
+                    spec is not None
+                    and spec.target
+                    and target
+                    and not (spec.allow_all and target == ALL)
+                ):
+                    try:
+                        session_name(target)
+                    except InvalidName as exc:
+                        problem = f"target {target!r}: {exc}"
                 if problem is None:
                     kept.append(line.strip())
                     continue
@@ -179,10 +187,8 @@ class Tenant:
         """Validate, store, lint and apply one batch of event lines by *session*."""
         kept = self.check_lines(lines)
         count = len(lines) if isinstance(lines, list) else 0
-        if client_id:
-            seen = self.client_ids.get((session, client_id))
-            if seen is not None:
-                return IngestResult(count, duplicate=True)
+        if client_id and (session, client_id) in self.client_ids:
+            return IngestResult(count, duplicate=True)
         result = IngestResult(count)
         async with self.lock:
             if msgs:
@@ -196,13 +202,13 @@ class Tenant:
             if client_id and not records:
                 # the store had this batch id already (a retry through another replica)
                 result.duplicate = True
-                self._remember(session, client_id, result)
+                self._remember(session, client_id)
                 return result
             if records and records[0].seq > self.state.last_seq + 1:
                 await catch_up(self, records[0].seq)  # another replica appended meanwhile
             result.events, result.warnings = apply_batch(self.state, records, ts)
             if client_id:
-                self._remember(session, client_id, result)
+                self._remember(session, client_id)
         result.pokes = self.pokes(result.events)
         self.publish(result.events)
         return result

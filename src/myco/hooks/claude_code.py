@@ -17,7 +17,7 @@ from typing import Any
 
 from myco.adapters import HeadlessRun, HookOutput, LaunchPlan, LaunchRequest
 from myco.hooks import output
-from myco.hooks.runtime import HookContext, Turn, begin_turn, finish_turn
+from myco.hooks.runtime import HookContext, Turn
 from myco.hooks.transcript import tail_records
 
 #: tools whose use means the turn changed files (Bash is not counted: it may only read)
@@ -115,35 +115,14 @@ class ClaudeCode:
 
     # -- hooks ------------------------------------------------------------------------
     def hook(self, ctx: HookContext) -> HookOutput:
-        if ctx.event == "prompt":
-            begin = begin_turn(ctx, ctx.payload_str("prompt"))
-            return HookOutput(output.context_output("UserPromptSubmit", begin))
-        if ctx.event == "stop":
-            return HookOutput(output.stop_output(finish_turn(ctx, turn_from_payload(ctx))))
-        ctx.log(f"unknown event {ctx.event!r}")
-        return HookOutput()
+        return output.prompt_or_stop(ctx, turn_from_payload)
 
     # -- launching --------------------------------------------------------------------
     def settings(self, hook_command: list[str]) -> dict[str, Any]:
         """The ``hooks`` settings that call ``myco hook claude-code <event>``."""
-        from myco.launcher import shell_join
+        from myco.launcher import command_hooks
 
-        return {
-            "hooks": {
-                cc_event: [
-                    {
-                        "hooks": [
-                            {
-                                "type": "command",
-                                "command": shell_join([*hook_command, event]),
-                                "timeout": HOOK_TIMEOUT_S,
-                            }
-                        ]
-                    }
-                ]
-                for event, cc_event in EVENTS.items()
-            }
-        }
+        return {"hooks": command_hooks(hook_command, EVENTS, HOOK_TIMEOUT_S)}
 
     def _common(self, req: LaunchRequest) -> tuple[list[str], dict[Path, str]]:
         from myco.launcher import managed_block, merge_hook_settings, read_text

@@ -22,7 +22,7 @@ from typing import Any
 
 from myco.adapters import HeadlessRun, HookOutput, LaunchPlan, LaunchRequest
 from myco.hooks import output
-from myco.hooks.runtime import HookContext, Turn, begin_turn, finish_turn
+from myco.hooks.runtime import HookContext, Turn
 from myco.hooks.transcript import tail_records
 
 EVENTS = {"prompt": "UserPromptSubmit", "stop": "Stop"}
@@ -129,33 +129,14 @@ class Codex:
 
     # -- hooks ------------------------------------------------------------------------
     def hook(self, ctx: HookContext) -> HookOutput:
-        if ctx.event == "prompt":
-            begin = begin_turn(ctx, ctx.payload_str("prompt"))
-            return HookOutput(output.context_output("UserPromptSubmit", begin))
-        if ctx.event == "stop":
-            return HookOutput(output.stop_output(finish_turn(ctx, turn_from_payload(ctx))))
-        ctx.log(f"unknown event {ctx.event!r}")
-        return HookOutput()
+        return output.prompt_or_stop(ctx, turn_from_payload)
 
     # -- launching --------------------------------------------------------------------
     def hooks(self, hook_command: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
         """Claude-shaped hook groups that call ``myco hook codex <event>``."""
-        from myco.launcher import shell_join
+        from myco.launcher import command_hooks
 
-        return {
-            codex_event: [
-                {
-                    "hooks": [
-                        {
-                            "type": "command",
-                            "command": shell_join([*hook_command, event]),
-                            "timeout": HOOK_TIMEOUT_S,
-                        }
-                    ]
-                }
-            ]
-            for event, codex_event in EVENTS.items()
-        }
+        return command_hooks(hook_command, EVENTS, HOOK_TIMEOUT_S)
 
     def wiring(self, req: LaunchRequest) -> Wiring:
         """Hook flags or files, the trust pins, the instructions; cached per request."""

@@ -8,10 +8,22 @@ additionalContext`` adds text for the model, ``systemMessage`` is shown to the h
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from myco.hooks.runtime import BeginResult, StopResult
+from myco.adapters import HookOutput
+from myco.hooks.runtime import BeginResult, HookContext, StopResult, Turn, begin_turn, finish_turn
+
+
+def prompt_or_stop(ctx: HookContext, turn_of: Callable[[HookContext], Turn]) -> HookOutput:
+    """A Claude-shaped CLI's two hooks: the view before a prompt, the capture at Stop."""
+    if ctx.event == "prompt":
+        begin = begin_turn(ctx, ctx.payload_str("prompt"))
+        return HookOutput(context_output("UserPromptSubmit", begin))
+    if ctx.event == "stop":
+        return HookOutput(stop_output(finish_turn(ctx, turn_of(ctx))))
+    ctx.log(f"unknown event {ctx.event!r}")
+    return HookOutput()
 
 
 def context_output(event_name: str, begin: BeginResult) -> str:
