@@ -20,12 +20,12 @@ from typing import Any
 import pytest
 
 from myco.adapters import Adapter, LaunchRequest
-from myco.hooks.env import read_env
-from myco.hooks.resolve import adapters_of
-from myco.hooks.runtime import ENFORCE_REASON, HookContext
+from myco.agent_hooks.env import read_env
+from myco.agent_hooks.resolve import adapters_of
+from myco.agent_hooks.runtime import ENFORCE_REASON, HookContext
 from myco.launcher import LaunchError, guide_for, merge_hook_settings
+from tests.agent_hooks.fakes import FakeDaemon, free_port
 from tests.conftest import TOKEN
-from tests.hooks.fakes import FakeDaemon, free_port
 
 PLUGIN_SRC = Path(__file__).resolve().parent.parent / "plugins" / "myco-gemini" / "src"
 if importlib.util.find_spec("myco_gemini") is None:  # not installed: the source tree
@@ -419,13 +419,13 @@ def test_the_hook_imports_no_heavy_modules(tmp_path: Path) -> None:
         "import sys, json\n"
         f"sys.path.insert(0, {str(PLUGIN_SRC)!r})\n"
         "import importlib.metadata\n"
-        "from myco.hooks.main import main\n"
-        "from myco.hooks.resolve import adapters_of\n"
+        "from myco.agent_hooks.main import main\n"
+        "from myco.agent_hooks.resolve import adapters_of\n"
         "import myco_gemini\n"
         "assert adapters_of(myco_gemini)['gemini'] is myco_gemini.ADAPTER\n"
         "assert not hasattr(myco_gemini.register_adapters, 'myco_impl')\n"
         "ctx_env = {'MYCO_URL': sys.argv[2], 'MYCO_STATE_DIR': sys.argv[3]}\n"
-        "from myco.hooks.runtime import HookContext\n"
+        "from myco.agent_hooks.runtime import HookContext\n"
         "out = myco_gemini.ADAPTER.hook(HookContext.from_environ(\n"
         "    'gemini', 'stop', json.loads(sys.argv[1]), ctx_env))\n"
         "heavy = {'pluggy', 'attrs', 'aiohttp', 'cattrs', 'structlog', 'argparse',\n"

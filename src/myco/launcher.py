@@ -225,7 +225,7 @@ def prepare(
     offline: bool = False,
 ) -> Session:
     """Validate the command line and build the launch request (shared with the worker)."""
-    from myco.hooks.env import DEFAULT_URL
+    from myco.agent_hooks.env import DEFAULT_URL
     from myco.names import InvalidName, session_name
 
     try:

@@ -45,9 +45,9 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "myco.default_plugins.auth_token",
     "myco.default_plugins.transport_http",
     "myco.default_plugins.dashboard",
-    "myco.default_plugins.adapter_claude_code",
-    "myco.default_plugins.adapter_codex",
-    "myco.default_plugins.adapter_aider",
+    "myco.adapters.claude_code.plugin",
+    "myco.adapters.codex.plugin",
+    "myco.adapters.aider.plugin",
 )
 
 

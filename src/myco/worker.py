@@ -30,8 +30,8 @@ class Worker:
     """The poll → run → remember loop for one session."""
 
     def __init__(self, session: Session, interval: float) -> None:
+        from myco.agent_hooks.env import read_env
         from myco.client import Client
-        from myco.hooks.env import read_env
 
         self.session = session
         self.interval = min(max(interval, 0.2), 60.0)

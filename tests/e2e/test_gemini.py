@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from myco.hooks.capture import capture
-from myco.hooks.env import CORE_VERBS
+from myco.agent_hooks.capture import capture
+from myco.agent_hooks.env import CORE_VERBS
 from myco.launcher import myco_command
 from tests.conftest import TOKEN
 from tests.daemon_process import DaemonProcess, call

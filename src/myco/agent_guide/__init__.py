@@ -1,7 +1,7 @@
 """The agents' guide, shipped inside the package.
 
 ``swarm/PROTOCOL.md`` and ``swarm/DIRECTOR.md`` are the source of truth; this package holds
-copies so that an installed wheel has them (``tests/hooks/test_agent_guide.py`` checks that
+copies so that an installed wheel has them (``tests/agent_hooks/test_agent_guide.py`` checks that
 the copies are identical).
 """
 

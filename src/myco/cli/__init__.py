@@ -148,7 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["hook"] and "-h" not in argv and "--help" not in argv:
-        from myco.hooks.main import main as hook_main  # the per-turn hot path: no argparse
+        from myco.agent_hooks.main import main as hook_main  # the per-turn hot path: no argparse
 
         return hook_main(argv[1:])
     agent_args: list[str] = []

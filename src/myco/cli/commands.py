@@ -110,7 +110,7 @@ def cmd_token(args: argparse.Namespace) -> int:
 
 
 def cmd_hook(args: argparse.Namespace) -> int:
-    from myco.hooks.main import main
+    from myco.agent_hooks.main import main
 
     return main([args.agent, args.event])
 

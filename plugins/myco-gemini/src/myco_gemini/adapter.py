@@ -7,7 +7,7 @@ the project's ``.gemini/settings.json``, keeping everything else. A hook's stdou
 one JSON object (``{}`` when there is nothing to say): with an empty stdout the CLI reads
 stderr instead, and plain text is shown to the user rather than given to the model.
 
-Only the standard library and :mod:`myco.hooks` are imported at the top: ``myco hook
+Only the standard library and :mod:`myco.agent_hooks` are imported at the top: ``myco hook
 gemini`` runs this module on every turn. :mod:`myco.launcher` is imported inside the
 functions that need it (launching, and the once-per-session ``start`` hook).
 """
@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from myco.adapters import HeadlessRun, HookOutput, LaunchPlan, LaunchRequest
-from myco.hooks.runtime import (
+from myco.agent_hooks.runtime import (
     BeginResult,
     HookContext,
     StopResult,

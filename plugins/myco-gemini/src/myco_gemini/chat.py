@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 
-from myco.hooks.transcript import tail_records
+from myco.agent_hooks.transcript import tail_records
 
 #: tools whose use means the turn changed files (``run_shell_command`` is not counted)
 WRITE_TOOLS = frozenset({"write_file", "replace"})

@@ -1,0 +1,16 @@
+"""Built-in plugin: registers the Claude Code adapter (:mod:`myco.adapters.claude_code.adapter`).
+
+The implementation lives outside this module because ``myco hook`` loads it on every turn
+and must not pay for pluggy, which the ``hookimpl`` marker below imports.
+"""
+
+from __future__ import annotations
+
+from myco.adapters.claude_code.adapter import ADAPTER
+from myco.hookspecs import hookimpl
+from myco.registry import AdapterRegistry
+
+
+@hookimpl
+def register_adapters(adapters: AdapterRegistry) -> None:
+    adapters.add(ADAPTER)

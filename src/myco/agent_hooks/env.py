@@ -1,0 +1,115 @@
+"""Hook configuration, read from the environment the agent CLI passes through.
+
+``myco run`` exports these; a user who wires the hooks by hand can set them too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import NamedTuple
+
+from myco.agent_hooks.deadline import DEFAULT_BUDGET
+
+DEFAULT_URL = "http://127.0.0.1:8000"
+
+#: verbs (and aliases) of the built-in plugins; ``MYCO_VERBS`` replaces the set when
+#: ``myco run`` found more through plugins. ``tests/agent_hooks`` checks it against the registry.
+CORE_VERBS = frozenset(
+    {
+        "start",
+        "done",
+        "need",
+        "block",
+        "up",
+        "down",
+        "ask",
+        "reply",
+        "say",
+        "direct",
+        "private",
+        "log",
+        "note",
+        "ack",
+    }
+)
+
+_SESSION_RE = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]{0,63}")
+_TRUE = ("1", "true", "yes", "on")
+
+
+class HookEnv(NamedTuple):
+    """Everything a hook needs to know besides its stdin payload."""
+
+    url: str
+    token: str
+    session: str
+    offline: bool
+    require_block: bool
+    state_dir: Path
+    budget: float
+    debug: bool
+    verbs: frozenset[str]
+
+    @property
+    def tenant_key(self) -> str:
+        """The tenant's id prefix (``sha256(token)``, as the daemon computes it).
+
+        Outboxes are kept per tenant, not per URL, so that queued events still reach the
+        swarm when the daemon comes back on another address.
+        """
+        if not self.token:
+            return "anonymous"
+        return hashlib.sha256(self.token.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+def flag(env: Mapping[str, str], name: str) -> bool:
+    return env.get(name, "").strip().lower() in _TRUE
+
+
+def state_dir(env: Mapping[str, str]) -> Path:
+    """``$MYCO_STATE_DIR``, else ``$XDG_STATE_HOME/myco``, else ``~/.local/state/myco``."""
+    explicit = env.get("MYCO_STATE_DIR")
+    if explicit:
+        return Path(explicit)
+    xdg = env.get("XDG_STATE_HOME")
+    base = Path(xdg) if xdg else Path(env.get("HOME") or Path.home()) / ".local" / "state"
+    return base / "myco"
+
+
+def session_from(env: Mapping[str, str], cwd: str) -> str:
+    """``MYCO_SESSION``, else the project directory's name, as a valid upper-case name."""
+    raw = env.get("MYCO_SESSION", "").strip()
+    if not raw:
+        raw = Path(cwd or os.getcwd()).name
+        raw = re.sub(r"[^A-Za-z0-9_.-]", "-", raw).lstrip(".")[:64]
+    return raw.upper() if _SESSION_RE.fullmatch(raw) else "DEFAULT"
+
+
+def hook_budget(env: Mapping[str, str]) -> float:
+    """Seconds a hook may take (``MYCO_HOOK_BUDGET``, default 0.7, within 0.05-10)."""
+    try:
+        value = float(env.get("MYCO_HOOK_BUDGET", ""))
+    except ValueError:
+        return DEFAULT_BUDGET
+    return min(max(value, 0.05), 10.0)
+
+
+def read_env(env: Mapping[str, str] | None = None, cwd: str = "") -> HookEnv:
+    """The hook configuration from *env* (default ``os.environ``)."""
+    env = os.environ if env is None else env
+    verbs = frozenset(v for v in env.get("MYCO_VERBS", "").lower().split(",") if v)
+    return HookEnv(
+        url=(env.get("MYCO_URL") or DEFAULT_URL).rstrip("/"),
+        token=env.get("MYCO_TOKEN", ""),
+        session=session_from(env, cwd),
+        offline=flag(env, "MYCO_OFFLINE"),
+        require_block=flag(env, "MYCO_REQUIRE_BLOCK"),
+        state_dir=state_dir(env),
+        budget=hook_budget(env),
+        debug=bool(env.get("MYCO_HOOK_DEBUG")),
+        verbs=verbs or CORE_VERBS,
+    )

@@ -1,0 +1,187 @@
+"""A tiny HTTP/1.1 client on raw sockets, bounded by a :class:`~myco.agent_hooks.deadline.Deadline`.
+
+``http.client``/``urllib`` cost 25-40 ms of imports per hook call; the daemon speaks plain
+HTTP on loopback in the usual setup, which a socket handles in a few lines. ``https://``
+URLs fall back to :mod:`http.client` (imported only then).
+"""
+
+from __future__ import annotations
+
+import socket
+from typing import NamedTuple
+from urllib.parse import urlsplit
+
+from myco.agent_hooks.deadline import Deadline
+
+MAX_RESPONSE = 4 * 1024 * 1024
+CONNECT_TIMEOUT = 0.3
+
+
+class HTTPFailure(Exception):
+    """The request got no usable HTTP response (refused, timed out, garbled)."""
+
+
+class Response(NamedTuple):
+    status: int
+    body: bytes
+    content_type: str = ""
+
+
+def request(
+    method: str,
+    url: str,
+    path: str,
+    deadline: Deadline,
+    *,
+    token: str = "",
+    body: bytes | None = None,
+    timeout: float = 10.0,
+) -> Response:
+    """Send one request and read the whole response within *timeout* and the deadline."""
+    parts = urlsplit(url)
+    deadline = deadline.sub(timeout)
+    if deadline.expired():
+        raise HTTPFailure("no time left")
+    headers = {"Host": parts.netloc, "Connection": "close", "Accept": "*/*"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    if body is not None:
+        headers["Content-Type"] = "application/json"
+        headers["Content-Length"] = str(len(body))
+    full_path = (parts.path.rstrip("/") + path) or "/"
+    if parts.scheme == "https":
+        return _https(
+            method, parts.hostname or "", parts.port or 443, full_path, headers, body, deadline
+        )
+    if parts.scheme != "http" or not parts.hostname:
+        raise HTTPFailure(f"unsupported URL {url!r}")
+    head = (
+        f"{method} {full_path} HTTP/1.1\r\n"
+        + "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+        + "\r\n"
+    )
+    try:
+        with socket.create_connection(
+            (parts.hostname, parts.port or 80), timeout=deadline.cap(CONNECT_TIMEOUT)
+        ) as sock:
+            sock.settimeout(deadline.cap(60.0))
+            sock.sendall(head.encode("latin-1") + (body or b""))
+            raw = _read_all(sock, deadline)
+    except OSError as exc:  # refused, reset, timed out
+        raise HTTPFailure(str(exc) or type(exc).__name__) from None
+    return _parse(raw)
+
+
+def _read_all(sock: socket.socket, deadline: Deadline) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        sock.settimeout(deadline.cap(60.0))
+        if deadline.expired():
+            raise HTTPFailure("timed out")
+        data = sock.recv(65536)
+        if not data:
+            return b"".join(chunks)
+        chunks.append(data)
+        size += len(data)
+        if size > MAX_RESPONSE:
+            raise HTTPFailure("response too large")
+        # Stop early once a Content-Length body is complete (no need to wait for close).
+        joined = b"".join(chunks)
+        end = joined.find(b"\r\n\r\n")
+        if end >= 0:
+            length = _content_length(joined[:end])
+            if length is not None and len(joined) - end - 4 >= length:
+                return joined
+
+
+def _content_length(head: bytes) -> int | None:
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            try:
+                return int(value.strip())
+            except ValueError:
+                return None
+    return None
+
+
+def _parse(raw: bytes) -> Response:
+    head, sep, rest = raw.partition(b"\r\n\r\n")
+    if not sep:
+        raise HTTPFailure("incomplete response")
+    lines = head.split(b"\r\n")
+    status_parts = lines[0].split(None, 2)
+    if len(status_parts) < 2 or not status_parts[0].startswith(b"HTTP/"):
+        raise HTTPFailure("not an HTTP response")
+    try:
+        status = int(status_parts[1])
+    except ValueError:
+        raise HTTPFailure("bad status line") from None
+    chunked = False
+    length = None
+    ctype = ""
+    for line in lines[1:]:
+        name, _, value = line.partition(b":")
+        key = name.strip().lower()
+        if key == b"content-type":
+            ctype = value.strip().decode("latin-1").lower()
+        elif key == b"transfer-encoding" and b"chunked" in value.lower():
+            chunked = True
+        elif key == b"content-length":
+            try:
+                length = int(value.strip())
+            except ValueError:
+                raise HTTPFailure("bad content-length") from None
+    if chunked:
+        return Response(status, _dechunk(rest), ctype)
+    if length is not None:
+        if len(rest) < length:
+            raise HTTPFailure("truncated body")
+        rest = rest[:length]
+    return Response(status, rest, ctype)
+
+
+def _dechunk(data: bytes) -> bytes:
+    out: list[bytes] = []
+    pos = 0
+    while True:
+        eol = data.find(b"\r\n", pos)
+        if eol < 0:
+            raise HTTPFailure("truncated chunked body")
+        try:
+            size = int(data[pos:eol].split(b";")[0], 16)
+        except ValueError:
+            raise HTTPFailure("bad chunk size") from None
+        if size == 0:
+            return b"".join(out)
+        start = eol + 2
+        if len(data) < start + size:
+            raise HTTPFailure("truncated chunked body")
+        out.append(data[start : start + size])
+        pos = start + size + 2
+
+
+def _https(
+    method: str,
+    host: str,
+    port: int,
+    path: str,
+    headers: dict[str, str],
+    body: bytes | None,
+    deadline: Deadline,
+) -> Response:
+    import http.client
+
+    conn = http.client.HTTPSConnection(host, port, timeout=deadline.cap(CONNECT_TIMEOUT))
+    try:
+        conn.request(method, path, body=body, headers=headers)
+        if conn.sock is not None:
+            conn.sock.settimeout(deadline.cap(60.0))
+        resp = conn.getresponse()
+        ctype = (resp.getheader("Content-Type") or "").lower()
+        return Response(resp.status, resp.read(MAX_RESPONSE), ctype)
+    except (OSError, http.client.HTTPException) as exc:
+        raise HTTPFailure(str(exc) or type(exc).__name__) from None
+    finally:
+        conn.close()

@@ -1,0 +1,62 @@
+"""Hook output in the Claude Code shape, which Codex CLI shares.
+
+Both CLIs parse stdout as JSON when it starts with ``{``: ``hookSpecificOutput.
+additionalContext`` adds text for the model, ``systemMessage`` is shown to the human and
+``{"decision": "block", "reason": ...}`` from a Stop hook makes the model continue.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from myco.adapters import HookOutput
+from myco.agent_hooks.runtime import (
+    BeginResult,
+    HookContext,
+    StopResult,
+    Turn,
+    begin_turn,
+    finish_turn,
+)
+
+
+def prompt_or_stop(ctx: HookContext, turn_of: Callable[[HookContext], Turn]) -> HookOutput:
+    """A Claude-shaped CLI's two hooks: the view before a prompt, the capture at Stop."""
+    if ctx.event == "prompt":
+        begin = begin_turn(ctx, ctx.payload_str("prompt"))
+        return HookOutput(context_output("UserPromptSubmit", begin))
+    if ctx.event == "stop":
+        return HookOutput(stop_output(finish_turn(ctx, turn_of(ctx))))
+    ctx.log(f"unknown event {ctx.event!r}")
+    return HookOutput()
+
+
+def context_output(event_name: str, begin: BeginResult) -> str:
+    """Stdout of a prompt hook: the view as additional context, notices for the human."""
+    out: dict[str, Any] = {}
+    if begin.view:
+        out["hookSpecificOutput"] = {"hookEventName": event_name, "additionalContext": begin.view}
+    if begin.notices:
+        out["systemMessage"] = "\n".join(begin.notices)
+    return _dump(out)
+
+
+def stop_output(result: StopResult) -> str:
+    """Stdout of a stop hook: notices, and the enforcement block when decided."""
+    out: dict[str, Any] = {}
+    if result.block_reason:
+        out["decision"] = "block"
+        out["reason"] = result.block_reason
+    if result.notices:
+        out["systemMessage"] = "\n".join(result.notices)
+    return _dump(out)
+
+
+def system_message(lines: Sequence[str]) -> str:
+    return _dump({"systemMessage": "\n".join(lines)} if lines else {})
+
+
+def _dump(out: dict[str, Any]) -> str:
+    return json.dumps(out, ensure_ascii=False) + "\n" if out else ""

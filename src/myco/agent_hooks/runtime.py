@@ -1,0 +1,368 @@
+"""What every adapter's hooks share: views in, events out, nothing lost, nothing twice.
+
+An adapter turns its CLI's hook payload into calls to :func:`begin_turn` (before the
+model sees a prompt: flush the outbox, return the view) and :func:`finish_turn` (after
+the turn: capture the last ``<myco>`` block, deliver it through the outbox, build the
+notices, decide on enforcement), then renders the results in its CLI's output format.
+Everything is bounded by the context's :class:`~myco.agent_hooks.deadline.Deadline` and never
+raises for network trouble.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, NamedTuple
+from urllib.parse import quote
+
+from myco.agent_hooks import http, notices
+from myco.agent_hooks.capture import Capture, capture
+from myco.agent_hooks.deadline import Deadline
+from myco.agent_hooks.env import HookEnv, read_env
+from myco.agent_hooks.outbox import Batch, Outbox
+
+#: Claude Code replaces a hook context above ~10,000 characters with a file preview.
+VIEW_LIMIT = 9500
+POST_TIMEOUT = 0.5
+_ERROR_INDEX_RE = re.compile(r"^events\[(\d+)\]: (.*)$")
+
+ENFORCE_REASON = (
+    "myco: this turn changed files but your reply has no <myco> block, so the other "
+    "sessions cannot see what you did. End your reply with ONE <myco> block, one event "
+    "per line (for example `done <object> result:ok`). If there is truly nothing to "
+    "report, write an empty block: <myco></myco>."
+)
+
+
+class HookContext:
+    """One hook invocation: who (agent, session), what (event, payload), and until when."""
+
+    def __init__(
+        self,
+        agent: str,
+        event: str,
+        payload: Mapping[str, Any],
+        env: HookEnv,
+        deadline: Deadline | None = None,
+    ) -> None:
+        self.agent = agent
+        self.event = event
+        self.payload = payload
+        self.env = env
+        self.deadline = deadline or Deadline(env.budget)
+        #: set once the daemon failed in this invocation: later calls skip the network
+        self.daemon_down = env.offline
+
+    @classmethod
+    def from_environ(
+        cls,
+        agent: str,
+        event: str,
+        payload: Mapping[str, Any],
+        environ: Mapping[str, str] | None = None,
+        deadline: Deadline | None = None,
+    ) -> HookContext:
+        """A context configured from the environment (``MYCO_*``) and the payload's cwd."""
+        cwd = payload.get("cwd")
+        env = read_env(environ, cwd if isinstance(cwd, str) else "")
+        return cls(agent, event, payload, env, deadline)
+
+    @property
+    def session(self) -> str:
+        return self.env.session
+
+    @property
+    def outbox(self) -> Outbox:
+        return Outbox(self.env.state_dir / "outbox" / self.env.tenant_key, self.session)
+
+    def log(self, message: str) -> None:
+        """A debug line on stderr when ``MYCO_HOOK_DEBUG`` is set (never on stdout)."""
+        if self.env.debug:
+            print(f"[myco hook {self.agent} {self.event}] {message}", file=sys.stderr)
+
+    def payload_str(self, key: str) -> str:
+        value = self.payload.get(key)
+        return value if isinstance(value, str) else ""
+
+
+class Turn(NamedTuple):
+    """What an adapter learned about the turn that just ended."""
+
+    #: the turn's assistant text, oldest first (several messages when tools ran)
+    texts: Sequence[str]
+    #: the turn edited files (for ``MYCO_REQUIRE_BLOCK``)
+    changed_files: bool = False
+    #: stable id of the turn (prompt id, turn id); makes the batch id deterministic
+    key: str = ""
+    #: the CLI says this stop follows a stop-hook block (``stop_hook_active``)
+    continued: bool = False
+
+
+class Delivery(NamedTuple):
+    """Outcome of one outbox flush."""
+
+    #: batches that left the outbox (acknowledged, or set aside as invalid)
+    sent: int = 0
+    pending: int = 0
+    pokes: Sequence[Mapping[str, Any]] = ()
+    notices: Sequence[str] = ()
+
+
+class BeginResult(NamedTuple):
+    """What :func:`begin_turn` produced: the view for the model, notices for the human."""
+
+    view: str
+    notices: list[str]
+
+
+class StopResult(NamedTuple):
+    """What :func:`finish_turn` decided; the adapter renders it."""
+
+    capture: Capture
+    delivery: Delivery
+    notices: list[str]
+    #: non-empty: ask the model to continue the turn with this text (enforcement)
+    block_reason: str = ""
+
+
+# -- views ----------------------------------------------------------------------------
+def fetch_view(ctx: HookContext, limit: int = VIEW_LIMIT) -> str:
+    """The session's markdown view, or ``""`` when the daemon does not answer in time."""
+    if ctx.daemon_down:
+        return ""
+    try:
+        resp = http.request(
+            "GET",
+            ctx.env.url,
+            f"/view/{quote(ctx.session, safe='')}",
+            ctx.deadline,
+            token=ctx.env.token,
+        )
+    except http.HTTPFailure as exc:
+        ctx.daemon_down = True
+        ctx.log(f"view unavailable: {exc}")
+        return ""
+    if resp.status != 200 or not resp.content_type.startswith(("text/markdown", "text/plain")):
+        ctx.log(f"view: HTTP {resp.status} {resp.content_type}")
+        return ""
+    text = resp.body.decode("utf-8", errors="replace")
+    return clip(text, limit)
+
+
+def clip(text: str, limit: int) -> str:
+    """*text* cut at a line boundary to at most *limit* characters, saying so."""
+    if len(text) <= limit:
+        return text
+    note = "\n… (view truncated; run `myco view` for the rest)\n"
+    cut = text.rfind("\n", 0, limit - len(note))
+    return text[: cut if cut > 0 else limit - len(note)] + note
+
+
+def begin_turn(ctx: HookContext, prompt: str | None = None) -> BeginResult:
+    """Before a prompt reaches the model: flush the outbox, fetch the view to inject.
+
+    Slash commands (``/clear``, ``/model``) get no view: they never reach the model.
+    """
+    delivery = deliver(ctx)
+    said = [*delivery.notices, *(notices.poke(ctx.session, p) for p in delivery.pokes)]
+    if prompt is not None and prompt.lstrip().startswith("/"):
+        return BeginResult("", said)
+    return BeginResult(fetch_view(ctx), said)
+
+
+# -- events ---------------------------------------------------------------------------
+def batch_id(ctx: HookContext, turn_key: str, lines: Sequence[str]) -> str:
+    """Client batch id: deterministic for (session, turn, lines) when the turn is known.
+
+    A Stop hook that runs twice for one turn (registered twice, retried by the CLI,
+    continued after an enforcement block) then posts the same id and the daemon keeps
+    one copy. Without a turn key the id is random, which still makes retries safe.
+    """
+    if not turn_key:
+        return "r-" + os.urandom(12).hex()
+    digest = hashlib.sha256(
+        "\0".join([ctx.session, ctx.agent, turn_key, *lines]).encode("utf-8", "replace")
+    ).hexdigest()
+    return "t-" + digest[:40]
+
+
+def new_batch(ctx: HookContext, lines: Sequence[str], turn_key: str = "") -> Batch:
+    return {
+        "id": batch_id(ctx, turn_key, lines),
+        "session": ctx.session,
+        "events": list(lines),
+        "ts": time.time_ns(),
+        "agent": ctx.agent,
+    }
+
+
+def deliver(ctx: HookContext, batch: Batch | None = None) -> Delivery:
+    """Queue *batch* (if any) behind what the outbox holds, then send all of it in order."""
+    outbox = ctx.outbox
+    try:
+        with outbox.locked(ctx.deadline.sub(0.3)) as have_lock:
+            if not have_lock:  # another hook of this session is flushing right now
+                if batch is not None:
+                    outbox.spill(batch)
+                return Delivery(pending=1 if batch is not None else 0)
+            if batch is not None:
+                outbox.append(batch)
+            pending = outbox.load()
+            if not pending or ctx.daemon_down:
+                return Delivery(pending=len(pending))
+            return _flush(ctx, outbox, pending)
+    except OSError as exc:  # unwritable state dir: send directly, without a safety net
+        ctx.log(f"outbox unusable: {exc}")
+        if batch is None or ctx.daemon_down:
+            return Delivery(pending=1 if batch else 0)
+        return _flush(ctx, None, [batch])
+
+
+def _flush(ctx: HookContext, outbox: Outbox | None, pending: list[Batch]) -> Delivery:
+    done = 0
+    dirty = False
+    pokes: list[Mapping[str, Any]] = []
+    said: list[str] = []
+    try:
+        while done < len(pending):
+            batch = pending[done]
+            outcome = _post(ctx, batch)
+            if outcome is None:
+                break
+            kind, payload = outcome
+            if kind == "unauthorized":
+                said.append(payload)
+                break
+            if kind == "retry":  # some lines were invalid: send the rest under the same id
+                bad_lines, reason = payload
+                said.append(notices.rejected(len(bad_lines), reason))
+                if outbox is not None:
+                    outbox.reject({**batch, "events": bad_lines}, reason)
+                batch["events"] = [line for line in batch["events"] if line not in bad_lines]
+                dirty = True
+                continue
+            if kind == "rejected":
+                said.append(notices.rejected(len(batch["events"]), payload))
+                if outbox is not None:
+                    outbox.reject(batch, payload)
+            else:
+                pokes.extend(payload)
+            done += 1
+    finally:
+        if outbox is not None and (done or dirty):
+            outbox.replace(pending[done:])
+    return Delivery(sent=done, pending=len(pending) - done, pokes=pokes, notices=said)
+
+
+def _post(ctx: HookContext, batch: Batch) -> tuple[str, Any] | None:
+    """Send one batch; None means "stop flushing, keep it" (daemon away or unwell)."""
+    body = json.dumps(
+        {"session": batch["session"], "events": batch["events"], "id": batch["id"]}
+    ).encode("utf-8")
+    try:
+        resp = http.request(
+            "POST",
+            ctx.env.url,
+            "/events",
+            ctx.deadline,
+            token=ctx.env.token,
+            body=body,
+            timeout=POST_TIMEOUT,
+        )
+    except http.HTTPFailure as exc:
+        ctx.daemon_down = True
+        ctx.log(f"POST /events failed: {exc}")
+        return None
+    data = _json(resp.body)
+    if resp.status == 200:
+        if not isinstance(data, dict) or not data.get("ok"):
+            ctx.daemon_down = True  # a 200 we cannot read: maybe stored; the id makes a retry safe
+            ctx.log("POST /events: unreadable 200 response")
+            return None
+        pokes = data.get("pokes")
+        return "sent", [p for p in pokes if isinstance(p, dict)] if isinstance(pokes, list) else []
+    ctx.log(f"POST /events: HTTP {resp.status} {resp.body[:200]!r}")
+    if resp.status in (401, 403):
+        return "unauthorized", notices.unauthorized(resp.status)
+    if resp.status in (400, 413, 422):
+        return _invalid(batch, data)
+    ctx.daemon_down = True
+    return None
+
+
+def _invalid(batch: Batch, data: Any) -> tuple[str, Any]:
+    """A 400: name the lines the daemon refused so the rest can go, or reject the batch."""
+    errors = data.get("errors") if isinstance(data, dict) else None
+    message = str(data.get("error", "invalid batch")) if isinstance(data, dict) else "invalid"
+    bad: dict[int, str] = {}
+    for err in errors if isinstance(errors, list) else []:
+        m = _ERROR_INDEX_RE.match(str(err))
+        if m:
+            bad[int(m.group(1))] = m.group(2)
+    events = batch["events"]
+    if not bad or len(bad) >= len(events) or max(bad) >= len(events):
+        return "rejected", message
+    return "retry", ([events[i] for i in sorted(bad)], "; ".join(bad.values()))
+
+
+def _json(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except ValueError:
+        return None
+
+
+# -- the end of a turn ----------------------------------------------------------------
+def finish_turn(ctx: HookContext, turn: Turn) -> StopResult:
+    """Capture, deliver and report one finished turn; decide on enforcement."""
+    cap = capture(turn.texts, ctx.env.verbs)
+    said: list[str] = []
+    if cap.dropped_blocks:
+        said.append(notices.dropped_blocks(cap.blocks, len(cap.lines)))
+    if cap.unknown:
+        said.append(notices.unknown_lines(cap.unknown))
+    batch = new_batch(ctx, cap.lines, turn.key) if cap.lines else None
+    delivery = deliver(ctx, batch)
+    said.extend(delivery.notices)
+    said.extend(notices.poke(ctx.session, p) for p in delivery.pokes)
+    if delivery.pending:
+        said.append(notices.queued(delivery.pending, ctx.env.offline))
+    reason = ""
+    if (
+        ctx.env.require_block
+        and turn.changed_files
+        and cap.blocks == 0
+        and not turn.continued
+        and _first_enforcement(ctx, turn.key)
+    ):
+        reason = ENFORCE_REASON
+    return StopResult(cap, delivery, said, reason)
+
+
+def _first_enforcement(ctx: HookContext, turn_key: str) -> bool:
+    """True the first time a turn is sent back (a CLI without ``stop_hook_active`` never loops)."""
+    if not turn_key:
+        return True
+    marker = ctx.env.state_dir / "enforced" / ctx.env.tenant_key / ctx.session
+    try:
+        if marker.read_text(encoding="utf-8") == turn_key:
+            return False
+    except OSError:
+        pass
+    try:
+        marker.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        marker.write_text(turn_key, encoding="utf-8")
+    except OSError:
+        pass
+    return True
+
+
+def state_path(ctx: HookContext, *parts: str) -> Path:
+    """A path under the hook state directory, for adapters that keep their own state."""
+    return ctx.env.state_dir.joinpath(*parts)
