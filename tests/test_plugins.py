@@ -18,6 +18,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, make_mocked_request
 
 from myco import __version__, hookspecs
+from myco._version import DISTRIBUTION
 from myco.auth.actor import Actor
 from myco.auth.tokens import tenant_id
 from myco.config import Config
@@ -77,7 +78,7 @@ def test_builtins_listed_only_with_include_builtins(pm: pluggy.PluginManager) ->
     listed = {p["name"]: p for p in list_plugins(pm, include_builtins=True)}
     assert set(DEFAULT_PLUGINS) <= set(listed)
     for dotted in DEFAULT_PLUGINS:
-        assert listed[dotted]["package"] == "myco"
+        assert listed[dotted]["package"] == DISTRIBUTION
         assert listed[dotted]["version"] == __version__
         assert listed[dotted]["hooks"], dotted
     assert "register_verbs" in listed["myco.default_plugins.verbs_core"]["hooks"]

@@ -114,9 +114,9 @@ def list_plugins(
         hooks = sorted(h.name for h in pm.get_hookcallers(plugin) or ())
         dist, version = _distribution(pm, name, plugin)
         if builtin:
-            from myco import __version__
+            from myco._version import DISTRIBUTION, __version__
 
-            dist, version = "myco", __version__
+            dist, version = DISTRIBUTION, __version__
         out.append({"name": name, "version": version, "package": dist, "hooks": hooks})
     return sorted(out, key=lambda p: p["name"])
 
