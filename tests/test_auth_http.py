@@ -136,6 +136,32 @@ async def test_strong_new_token_creates_a_tenant(make_client: MakeClient) -> Non
     assert await tenant_count(client) == 2
 
 
+async def test_the_request_that_creates_a_tenant_says_so(make_client: MakeClient) -> None:
+    """A mistyped token in open mode makes a new swarm: the answer carries a header."""
+    from myco.client import TENANT_CREATED_HEADER as CLIENT_HEADER
+    from myco.web.middlewares import TENANT_CREATED_HEADER
+
+    assert CLIENT_HEADER == TENANT_CREATED_HEADER  # the stdlib client keeps its own copy
+    client, _ = await make_client()
+    token = new_token()
+    first = await client.post("/events", json={"session": "A", "events": []}, headers=bearer(token))
+    assert first.status == 400  # an error answer still tells: the tenant exists now
+    assert first.headers[TENANT_CREATED_HEADER] == "1"
+    again = await client.get(ROUTE, headers=bearer(token))
+    assert again.status == 200 and TENANT_CREATED_HEADER not in again.headers
+    other = await client.get(ROUTE, headers=bearer(new_token()))
+    assert other.headers[TENANT_CREATED_HEADER] == "1"
+    refused = await client.get(ROUTE, headers=bearer(WEAK))
+    assert refused.status == 401 and TENANT_CREATED_HEADER not in refused.headers
+
+
+async def test_concurrent_first_requests_report_one_creation(make_client: MakeClient) -> None:
+    client, _ = await make_client()
+    token = new_token()
+    responses = await asyncio.gather(*(client.get(ROUTE, headers=bearer(token)) for _ in range(4)))
+    assert [r.headers.get("X-Myco-Tenant-Created") for r in responses].count("1") == 1
+
+
 async def test_ban_refuses_unknown_tokens_but_not_existing_tenants(
     make_client: MakeClient,
 ) -> None:

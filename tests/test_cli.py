@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from myco.auth.tokens import new_token
 from tests.conftest import TOKEN
 from tests.daemon_process import DaemonProcess
 
@@ -81,6 +82,7 @@ def test_client_errors_are_one_line_without_traceback(daemon_url: str) -> None:
     )
     assert down.returncode == 1
     assert down.stderr.startswith("myco: cannot reach the myco daemon at http://127.0.0.1:9")
+    assert "start it with `myco serve`, or set MYCO_URL" in down.stderr
     assert len(down.stderr.strip().splitlines()) == 1
     no_session = myco("view", env={"MYCO_SESSION": "", "MYCO_URL": daemon_url})
     assert no_session.returncode == 1
@@ -135,3 +137,63 @@ def test_bad_trusted_proxy_is_a_clear_error(tmp_path: Path) -> None:
     out = myco("serve", "--trusted-proxy", "nope", "--data-dir", str(tmp_path))
     assert out.returncode == 1
     assert out.stderr.strip() == "myco: --trusted-proxy: not an IP address or network: 'nope'"
+
+
+# -- the first hour: mistakes a new user makes ------------------------------------------
+
+
+def test_a_new_token_says_it_created_a_swarm_and_status_says_why_empty(daemon_url: str) -> None:
+    typo = {**env_for(daemon_url), "MYCO_TOKEN": new_token()}
+    status = myco("status", env=typo)
+    assert status.returncode == 0
+    sessions = json.loads(status.stdout)["sessions"]
+    assert [s["last_seen"] for s in sessions.values()] == [None]  # only DIRECTOR, never seen
+    notes = status.stderr.strip().splitlines()
+    assert notes[0].startswith("myco: new swarm created for this token")
+    assert "check MYCO_TOKEN" in notes[0]
+    assert notes[1].startswith("myco: this swarm is empty: it was created just now.")
+    assert daemon_url in notes[1] and len(notes) == 2
+    again = myco("status", env=typo)
+    assert again.stderr.strip().startswith("myco: this swarm is empty: no session has posted")
+    assert "new swarm" not in again.stderr
+    posted = myco("post", "ALICE", "start x", env=typo)
+    assert posted.returncode == 0 and posted.stderr == ""
+    assert myco("status", env=typo).stderr == ""  # not empty any more: nothing to explain
+
+
+def test_missing_token_names_the_variable(daemon_url: str) -> None:
+    out = myco("view", "ALICE", env={**env_for(daemon_url), "MYCO_TOKEN": ""})
+    assert out.returncode == 1
+    assert out.stderr.strip() == (
+        "myco: no token: set MYCO_TOKEN to your swarm's token "
+        "(`export MYCO_TOKEN=$(myco token new)` starts a new swarm)"
+    )
+
+
+def test_url_without_a_scheme_is_accepted(daemon_url: str) -> None:
+    bare = daemon_url.removeprefix("http://") + "/"
+    out = myco("post", "ALICE", "say bare-url", env={**env_for(daemon_url), "MYCO_URL": bare})
+    assert out.returncode == 0, out.stderr
+    other = myco("view", env={**env_for(daemon_url), "MYCO_URL": "ftp://127.0.0.1:1"})
+    assert other.returncode == 1
+    assert "must start with http:// or https://" in other.stderr
+
+
+def test_a_mistyped_verb_gets_a_suggestion(daemon_url: str) -> None:
+    out = myco("post", "ALICE", "strat x", env=env_for(daemon_url))
+    assert out.returncode == 0
+    assert "unknown verb 'strat'" in out.stderr and "Did you mean `start`?" in out.stderr
+
+
+def test_missing_msg_hint_speaks_cli_and_is_printed_once(daemon_url: str) -> None:
+    out = myco(
+        "post",
+        "DAVE",
+        "ask ALICE q spec:msg/DAVE-9.md",
+        "say see spec:msg/DAVE-9.md",
+        env=env_for(daemon_url, "DAVE"),
+    )
+    assert out.returncode == 0
+    assert "warning" not in json.loads(out.stdout) and "DAVE-9" not in out.stdout
+    assert out.stderr.count("spec:msg/DAVE-9.md referenced") == 1
+    assert "`myco msg put DAVE-9.md FILE`" in out.stderr

@@ -27,6 +27,9 @@ MANAGED_END = "<!-- myco:end -->"
 MANAGED_NOTE = "<!-- Managed by `myco run`: replaced on every launch. Edit outside the markers. -->"
 DIRECTOR = "DIRECTOR"
 
+#: adapters that ship as their own distribution: how to get one that is not installed
+ADAPTER_PACKAGES = {"gemini": "myco-gemini"}
+
 
 class LaunchError(Exception):
     """A one-line reason why the session cannot start."""
@@ -174,7 +177,7 @@ def find_adapter(name: str) -> tuple[Adapter, str, str]:
     adapter: Adapter | None = registry.get(name)
     if adapter is None:
         known = ", ".join(registry.names()) or "none"
-        raise LaunchError(f"no agent adapter named {name!r} (installed: {known})")
+        raise LaunchError(f"no agent adapter named {name!r} (installed: {known}){_get(name)}")
     try:
         verbs = ",".join(hooks.register_verbs().names())
     except Exception:  # a broken verb plugin must not stop the session: hooks fall back
@@ -184,18 +187,26 @@ def find_adapter(name: str) -> tuple[Adapter, str, str]:
     return adapter, verbs, module
 
 
+def _get(adapter: str) -> str:
+    """How to install the plugin of a known separately packaged *adapter* ('' if unknown)."""
+    package = ADAPTER_PACKAGES.get(adapter)
+    if package is None:
+        return "; adapters for other agent CLIs come as plugins (see `myco plugins`)"
+    return f"; install its plugin with `pip install {package}`"
+
+
 def check_daemon(url: str, token: str) -> str | None:
     """Why the daemon at *url* cannot serve this token, or None when it can."""
     from myco.client import Client, ClientError
 
-    client = Client(url, token, timeout=3.0)
+    def notice(message: str) -> None:
+        print(f"[myco] {message}", file=sys.stderr)
+
+    client = Client(url, token, timeout=3.0, notice=notice)
     try:
         client.request("GET", "/healthz")
     except ClientError as exc:
-        return (
-            f"{exc}. Start it with `myco serve`, or pass --offline to work without it "
-            "(events wait in a local outbox)"
-        )
+        return f"{exc}; or pass --offline to work without it (events wait in a local outbox)"
     try:
         client.request("GET", "/status")
     except ClientError as exc:
@@ -215,6 +226,8 @@ class Session(NamedTuple):
     executable: str
     request: LaunchRequest
     env: dict[str, str]
+    #: why the launch would fail (``--dry-run`` plans anyway and lists them)
+    problems: tuple[str, ...] = ()
 
 
 def prepare(
@@ -223,9 +236,14 @@ def prepare(
     resume: str | None = None,
     wire: str = "flag",
     offline: bool = False,
+    dry_run: bool = False,
 ) -> Session:
-    """Validate the command line and build the launch request (shared with the worker)."""
-    from myco.agent_hooks.env import DEFAULT_URL
+    """Validate the command line and build the launch request (shared with the worker).
+
+    With *dry_run*, a missing agent CLI or an unreachable daemon does not stop the plan:
+    it is listed in :attr:`Session.problems` instead.
+    """
+    from myco.agent_hooks.env import daemon_url
     from myco.names import InvalidName, session_name
 
     try:
@@ -236,19 +254,22 @@ def prepare(
     if not project.is_dir():
         raise LaunchError(f"project directory {args.project_dir!r} does not exist")
     adapter, verbs, plugin_module = find_adapter(args.agent)
+    problems: list[str] = []
     executable = shutil.which(adapter.executable)
     if executable is None:
         hint = getattr(adapter, "install_hint", "")
-        raise LaunchError(
+        problems.append(
             f"{adapter.executable!r} (the {adapter.name} CLI) is not installed "
             f"or not on PATH{'; ' + hint if hint else ''}"
         )
-    url = (args.url or os.environ.get("MYCO_URL") or DEFAULT_URL).rstrip("/")
+    url = daemon_url(args.url or os.environ.get("MYCO_URL"))
     token = os.environ.get("MYCO_TOKEN", "")
-    if not offline:
+    if not offline and not problems:
         problem = check_daemon(url, token)
         if problem:
-            raise LaunchError(problem)
+            problems.append(problem)
+    if problems and not dry_run:
+        raise LaunchError(problems[0])
     instructions, role = guide_for(session)
     request = LaunchRequest(
         session=session,
@@ -271,7 +292,7 @@ def prepare(
         env["MYCO_VERBS"] = verbs
     if plugin_module and not plugin_module.startswith("myco."):
         env["MYCO_ADAPTER_PLUGIN"] = plugin_module
-    return Session(adapter, executable, request, env)
+    return Session(adapter, executable or adapter.executable, request, env, tuple(problems))
 
 
 def write_files(files: Mapping[Path, str]) -> list[Path]:
@@ -298,7 +319,9 @@ def run(args: argparse.Namespace) -> int:
     from myco.cli import CommandError
 
     try:
-        session = prepare(args, resume=args.resume, wire=args.wire, offline=args.offline)
+        session = prepare(
+            args, resume=args.resume, wire=args.wire, offline=args.offline, dry_run=args.dry_run
+        )
         plan = session.adapter.launch(session.request)
         argv = final_argv(session, plan)
         env = {**session.env, **plan.env}
@@ -316,10 +339,13 @@ def run(args: argparse.Namespace) -> int:
                             for k, v in env.items()
                             if k.startswith("MYCO_") and k != "MYCO_TOKEN"
                         },
+                        "problems": list(session.problems),
                     },
                     indent=2,
                 )
             )
+            for problem in session.problems:
+                print(f"[myco] a real launch would stop here: {problem}", file=sys.stderr)
             return 0
         written = write_files(plan.files)
     except LaunchError as exc:

@@ -198,3 +198,43 @@ def test_dry_run_prints_the_plan_and_writes_nothing(
     assert plan["argv"][-2:] == ["-p", "hi"] and "--append-system-prompt" in plan["argv"]
     assert "MYCO_TOKEN" not in plan["env"]
     assert not (tmp_path / "CLAUDE.md").exists()
+
+
+@pytest.mark.slow
+def test_dry_run_plans_even_without_the_cli_or_the_daemon(
+    tmp_path: Path, cli_env: dict[str, str]
+) -> None:
+    """A new user checks what `myco run` would do before installing anything."""
+    env = {**cli_env, "PATH": "/nonexistent", "MYCO_URL": f"127.0.0.1:{free_port()}"}
+    out = myco("run", "front", str(tmp_path), "--dry-run", env=env)
+    assert out.returncode == 0, out.stderr
+    plan = json.loads(out.stdout)
+    assert plan["argv"][0] == "claude"  # the bare name: it is not on PATH
+    assert plan["would_write"] == [str(tmp_path.resolve() / "CLAUDE.md")]
+    assert plan["env"]["MYCO_URL"] == "http://" + env["MYCO_URL"]  # scheme-less accepted
+    (no_cli,) = plan["problems"]  # the daemon is not even tried without the CLI
+    assert no_cli.startswith("'claude' (the claude-code CLI) is not installed")
+    assert "npm install -g @anthropic-ai/claude-code" in no_cli
+    assert f"[myco] a real launch would stop here: {no_cli}" in out.stderr
+    assert not (tmp_path / "CLAUDE.md").exists()
+    down = myco("run", "front", str(tmp_path), "--dry-run", env={**env, "PATH": cli_env["PATH"]})
+    assert down.returncode == 0
+    (problem,) = json.loads(down.stdout)["problems"]
+    assert "cannot reach the myco daemon" in problem and "`myco serve`" in problem
+    ready = json.loads(myco("run", "front", str(tmp_path), "--dry-run", env=cli_env).stdout)
+    assert ready["problems"] == []
+
+
+@pytest.mark.slow
+def test_an_adapter_from_a_plugin_that_is_missing_says_how_to_install_it(
+    tmp_path: Path, cli_env: dict[str, str]
+) -> None:
+    env = {**cli_env, "MYCO_DISABLE_PLUGINS": "gemini"}  # as if myco-gemini were not installed
+    out = myco("run", "front", str(tmp_path), "--agent", "gemini", "--dry-run", env=env)
+    assert out.returncode == 1
+    assert out.stderr.strip() == (
+        "myco: no agent adapter named 'gemini' (installed: aider, claude-code, codex); "
+        "install its plugin with `pip install myco-gemini`"
+    )
+    other = myco("run", "front", str(tmp_path), "--agent", "cursor", env=env)
+    assert other.returncode == 1 and "adapters for other agent CLIs come as plugins" in other.stderr

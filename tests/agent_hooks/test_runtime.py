@@ -137,8 +137,15 @@ def test_notices_for_dropped_blocks_unknown_verbs_and_pokes(
     )
     text = "\n".join(result.notices)
     assert "2 <myco> blocks" in text and "the earlier block was dropped" in text
-    assert "'oops'" in text
+    assert "'oops'" in text and "did you mean" not in text  # nothing close to "oops"
     assert "FRONT → ask BACK (token): BACK is idle (last seen 3min)" in text
+
+
+def test_unknown_verb_notice_suggests_the_verb_meant(make_ctx: MakeCtx, fake: FakeDaemon) -> None:
+    result = finish_turn(make_ctx(), Turn([block("strat login-page", "done x")], key="k"))
+    assert [p["events"] for p in fake.posts] == [["done x"]]
+    (notice,) = [n for n in result.notices if "did not become events" in n]
+    assert "'strat' (did you mean 'start'?)" in notice
 
 
 def test_enforcement_sends_a_file_changing_turn_back_once(make_ctx: MakeCtx) -> None:

@@ -29,9 +29,9 @@ def lint_b(verb: str, askers: str) -> str:
 
 def lint_c(v: str, fname: str) -> str:
     return (
-        f"spec:{v} referenced but no such msg exists yet. Create it (inline `msgs` on this "
-        f"same POST, or POST /msg/{fname}) or drop the spec: pointer — the recipient gets a "
-        "404 otherwise."
+        f"spec:{v} referenced but no such msg exists yet. Create it with `myco msg put "
+        f"{fname} FILE` (or inline `msgs` on this same post, or POST /msg/{fname}) or drop "
+        "the spec: pointer — the recipient gets a 404 otherwise."
     )
 
 
@@ -229,6 +229,15 @@ def test_c_missing_msg(swarm: Swarm, line: str) -> None:
     assert warnings[-1] == lint_c("msg/NEW.md", "NEW.md")
 
 
+def test_c_is_given_once_per_post(swarm: Swarm) -> None:
+    """Three lines citing one missing msg: the same advice once, in CLI terms first."""
+    warnings = swarm.post(
+        "back", "ask front q spec:msg/NEW.md", "say see spec:msg/NEW.md", "done a spec:msg/NEW.md"
+    )
+    assert warnings == [lint_c("msg/NEW.md", "NEW.md")]
+    assert "`myco msg put NEW.md FILE`" in warnings[0]
+
+
 def test_c_silent_when_the_msg_exists(swarm: Swarm) -> None:
     swarm.add_msg("NEW.md")
     assert swarm.post("back", "ask front q spec:msg/NEW.md") == []
@@ -260,3 +269,28 @@ def test_lint_never_rejects(swarm: Swarm) -> None:
     events = swarm.section("front", "RECENT EVENTS")
     assert "BACK reply FRONT unsolicited" in events
     assert "BACK bogus verb" in events
+
+
+# -- unknown verbs: a near miss is named ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "meant"),
+    [("strat x", "start"), ("neeed BACK.api", "need"), ("replly front a", "reply")],
+)
+def test_unknown_verb_suggests_the_close_one(swarm: Swarm, line: str, meant: str) -> None:
+    (warning,) = swarm.post("front", line)
+    verb = line.split()[0]
+    assert warning.startswith(
+        f"unknown verb {verb!r}: recorded, but it changes nothing. Did you mean `{meant}`? Verbs:"
+    )
+
+
+def test_unknown_verb_far_from_any_gets_no_guess(swarm: Swarm) -> None:
+    (warning,) = swarm.post("front", "celebrate release")
+    assert "Did you mean" not in warning and "Verbs: ask," in warning
+
+
+def test_an_alias_near_miss_names_the_verb(swarm: Swarm) -> None:
+    (warning,) = swarm.post("front", "nte to self")
+    assert "Did you mean `private`?" in warning  # `note` is an alias of private

@@ -594,8 +594,9 @@ def test_no_resource_text(swarm: Swarm) -> None:
 
 def msg_line(sender: str, name: str) -> str:
     return (
-        f'- From **{sender}**: `msg/{name}` — read with `curl -H "Authorization: Bearer '
-        f'$MYCO_TOKEN" "$MYCO_URL/msg/{name}?session=$MYCO_SESSION"` (automatic ack)'
+        f"- From **{sender}**: `msg/{name}` — read with `myco msg get {name}` or "
+        f'`curl -H "Authorization: Bearer $MYCO_TOKEN" '
+        f'"$MYCO_URL/msg/{name}?session=$MYCO_SESSION"` (automatic ack)'
     )
 
 

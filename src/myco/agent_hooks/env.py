@@ -89,6 +89,17 @@ def session_from(env: Mapping[str, str], cwd: str) -> str:
     return raw.upper() if _SESSION_RE.fullmatch(raw) else "DEFAULT"
 
 
+def daemon_url(raw: str | None) -> str:
+    """The daemon's base URL from ``MYCO_URL`` / ``--url``; ``host:port`` means ``http://``.
+
+    Users write ``127.0.0.1:8000`` as often as the full URL; both must work.
+    """
+    url = (raw or "").strip() or DEFAULT_URL
+    if "://" not in url:
+        url = "http://" + url
+    return url.rstrip("/")
+
+
 def hook_budget(env: Mapping[str, str]) -> float:
     """Seconds a hook may take (``MYCO_HOOK_BUDGET``, default 0.7, within 0.05-10)."""
     try:
@@ -103,7 +114,7 @@ def read_env(env: Mapping[str, str] | None = None, cwd: str = "") -> HookEnv:
     env = os.environ if env is None else env
     verbs = frozenset(v for v in env.get("MYCO_VERBS", "").lower().split(",") if v)
     return HookEnv(
-        url=(env.get("MYCO_URL") or DEFAULT_URL).rstrip("/"),
+        url=daemon_url(env.get("MYCO_URL")),
         token=env.get("MYCO_TOKEN", ""),
         session=session_from(env, cwd),
         offline=flag(env, "MYCO_OFFLINE"),

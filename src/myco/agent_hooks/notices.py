@@ -8,7 +8,7 @@ rejections, pokes, outbox state.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 
 def dropped_blocks(blocks: int, events: int) -> str:
@@ -24,16 +24,26 @@ def dropped_blocks(blocks: int, events: int) -> str:
     )
 
 
-def unknown_lines(tokens: Sequence[str]) -> str:
+def unknown_lines(tokens: Sequence[str], verbs: Collection[str] = ()) -> str:
+    """Lines not sent; a near miss of a known verb gets ``(did you mean 'start'?)``."""
     n = len(tokens)
     what = "1 block line" if n == 1 else f"{n} block lines"
-    shown = ", ".join(repr(t) for t in tokens[:3])
+    shown = ", ".join(repr(t) + _did_you_mean(t, verbs) for t in tokens[:3])
     more = f" (+{n - 3})" if n > 3 else ""
     return (
         f"⚠️ myco: {what} did not become events — the first word is not a protocol "
         f"verb: {shown}{more}. Mistyped verb, or a detail that wrapped onto two lines? "
         "Each event must fit on one line."
     )
+
+
+def _did_you_mean(token: str, verbs: Collection[str]) -> str:
+    if not verbs or token.lower() in verbs:
+        return ""
+    import difflib  # only when a line was refused: the hook's usual path never pays for it
+
+    close = difflib.get_close_matches(token.lower(), sorted(verbs), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def poke(session: str, hint: Mapping[str, object], now: float | None = None) -> str:

@@ -326,7 +326,7 @@ def finish_turn(ctx: HookContext, turn: Turn) -> StopResult:
     if cap.dropped_blocks:
         said.append(notices.dropped_blocks(cap.blocks, len(cap.lines)))
     if cap.unknown:
-        said.append(notices.unknown_lines(cap.unknown))
+        said.append(notices.unknown_lines(cap.unknown, ctx.env.verbs))
     batch = new_batch(ctx, cap.lines, turn.key) if cap.lines else None
     delivery = deliver(ctx, batch)
     said.extend(delivery.notices)

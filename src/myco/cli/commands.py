@@ -13,6 +13,15 @@ from myco.cli import CommandError
 from myco.client import Client
 
 
+def _warn(message: str) -> None:
+    print(f"myco: {message}", file=sys.stderr)
+
+
+def _client() -> Client:
+    """A client that tells the user on stderr when their token started a new swarm."""
+    return Client(notice=_warn)
+
+
 def _session(value: str | None) -> str:
     session = value or os.environ.get("MYCO_SESSION", "")
     if not session:
@@ -28,20 +37,21 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_view(args: argparse.Namespace) -> int:
     fmt = urllib.parse.quote(args.format)
-    sys.stdout.write(Client().text(f"/view/{_session(args.session)}?format={fmt}"))
+    sys.stdout.write(_client().text(f"/view/{_session(args.session)}?format={fmt}"))
     return 0
 
 
 def cmd_post(args: argparse.Namespace) -> int:
-    result = Client().json("POST", "/events", {"session": args.session, "events": args.lines})
-    for warning in result.get("warnings", []):
+    result = _client().json("POST", "/events", {"session": args.session, "events": args.lines})
+    # Warnings go to stderr only: printing them in the JSON too showed every hint twice.
+    for warning in result.pop("warnings", []):
         print(f"warning: {warning}", file=sys.stderr)
     print(json.dumps(result, ensure_ascii=False))
     return 0
 
 
 def cmd_msg(args: argparse.Namespace) -> int:
-    client = Client()
+    client = _client()
     name = urllib.parse.quote(args.name, safe="")
     if args.msg_command == "put":
         try:
@@ -60,7 +70,23 @@ def cmd_msg(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    print(json.dumps(Client().json("GET", "/status"), indent=2, ensure_ascii=False))
+    client = _client()
+    status = client.json("GET", "/status")
+    print(json.dumps(status, indent=2, ensure_ascii=False))
+    sessions = status.get("sessions") or {}
+    if not any(s.get("last_seen") for s in sessions.values()):
+        # An empty swarm (DIRECTOR is always listed, never seen) looks like success; say
+        # why it is empty: a typo in the token, or the wrong daemon.
+        why = (
+            "it was created just now"
+            if client.created_tenant
+            else "no session has posted an event with this token yet"
+        )
+        _warn(
+            f"this swarm is empty: {why}. Sessions appear once they post (`myco post`, "
+            f"`myco run`); the swarm is chosen by MYCO_TOKEN, the daemon by MYCO_URL "
+            f"({client.url})."
+        )
     return 0
 
 

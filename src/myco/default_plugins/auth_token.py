@@ -135,9 +135,10 @@ async def authenticate(request: web.Request, daemon: Daemon) -> Actor | None:
     problem = strength_problem(token)
     if problem is not None:
         await _fail(limiter, remote, f"token rejected: {problem}")
-    await _create_tenant(tid, state, daemon, remote)
+    created = await _create_tenant(tid, state, daemon, remote)
     _register_key(state, token, tid)
-    return Actor(tid)
+    # ``created`` makes the transport tell the client (a mistyped token makes a new swarm)
+    return Actor(tid, created=created)
 
 
 async def _session_actor(
@@ -185,8 +186,12 @@ def _register_key(state: AuthState, token: str, tid: str) -> None:
         )
 
 
-async def _create_tenant(tid: str, state: AuthState, daemon: Daemon, remote: str | None) -> None:
-    """Create tenant *tid* within the address's creation budget (shared by concurrent calls)."""
+async def _create_tenant(tid: str, state: AuthState, daemon: Daemon, remote: str | None) -> bool:
+    """Create tenant *tid* within the address's creation budget (shared by concurrent calls).
+
+    True when this call created a new, empty tenant (not when it joined a concurrent
+    creation, nor loaded one that another replica had already filled).
+    """
     limiter = state.limiter
     first = tid not in state.creating
     if first:
@@ -197,13 +202,14 @@ async def _create_tenant(tid: str, state: AuthState, daemon: Daemon, remote: str
             )
     state.creating[tid] = state.creating.get(tid, 0) + 1
     try:
-        await daemon.tenants.create(tid)
+        tenant = await daemon.tenants.create(tid)
     finally:
         state.creating[tid] -= 1
         if not state.creating[tid]:
             del state.creating[tid]
     if first:
         log.info("tenant created", tenant=tid[:12], remote=remote)
+    return first and tenant.state.last_seq == 0
 
 
 async def _fail(limiter: Limiter, remote: str | None, message: str) -> NoReturn:

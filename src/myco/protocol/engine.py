@@ -5,12 +5,13 @@ Used by the daemon's ingest path and by :mod:`myco.testing`'s in-memory swarm al
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable
 
 from myco.protocol.events import Event, Record
 from myco.protocol.grammar import _GLOBAL_ONLY, channels_of, parse_kvs, parse_line
 from myco.protocol.state import SwarmState
-from myco.registry import VerbRegistry
+from myco.registry import VerbRegistry, VerbSpec
 
 _NO_KVS: dict[str, str] = {}  # shared and never mutated: events without key:value pairs
 
@@ -56,20 +57,34 @@ def lint(state: SwarmState, event: Event, now_ms: int) -> list[str]:
     spec = verbs.get(event.verb)
     out: list[str] = []
     if spec is None:
+        public = verbs.public()
+        hint = _did_you_mean(event.verb, public)
         out.append(
-            f"unknown verb {event.verb!r}: recorded, but it changes nothing. "
-            f"Verbs: {', '.join(s.name for s in verbs.public())}."
+            f"unknown verb {event.verb!r}: recorded, but it changes nothing.{hint} "
+            f"Verbs: {', '.join(s.name for s in public)}."
         )
     elif spec.lint is not None:
         out.extend(spec.lint(state, event, now_ms))
     ref = event.kvs.get("spec", "")
     if ref.startswith("msg/") and ref[4:] not in state.msg_names:
-        out.append(
-            f"spec:{ref} referenced but no such msg exists yet. Create it (inline `msgs` on "
-            f"this same POST, or POST /msg/{ref[4:]}) or drop the spec: pointer — the "
-            "recipient gets a 404 otherwise."
-        )
+        out.append(missing_msg(ref[4:]))
     return out
+
+
+def missing_msg(name: str) -> str:
+    """The lint for ``spec:msg/NAME`` when no such message exists (CLI first, then HTTP)."""
+    return (
+        f"spec:msg/{name} referenced but no such msg exists yet. Create it with "
+        f"`myco msg put {name} FILE` (or inline `msgs` on this same post, or POST "
+        f"/msg/{name}) or drop the spec: pointer — the recipient gets a 404 otherwise."
+    )
+
+
+def _did_you_mean(word: str, public: Iterable[VerbSpec]) -> str:
+    """`` Did you mean `start`?`` for a near miss such as ``strat`` ('' when none is close)."""
+    names = {n: s.name for s in public for n in (s.name, *s.aliases)}
+    close = difflib.get_close_matches(word, names, n=1, cutoff=0.6)
+    return f" Did you mean `{names[close[0]]}`?" if close else ""
 
 
 def apply_batch(
@@ -82,7 +97,8 @@ def apply_batch(
         ev = to_event(rec, state.verbs)
         if ev is None:
             continue
-        warnings.extend(lint(state, ev, now_ms))
+        # the same advice twice in one answer is noise (three asks citing one missing msg)
+        warnings.extend(w for w in lint(state, ev, now_ms) if w not in warnings)
         state.apply(ev)
         events.append(ev)
     return events, warnings

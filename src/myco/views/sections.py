@@ -219,8 +219,9 @@ def messages(state: SwarmState, me: str) -> list[str]:
         if name not in state.msg_names:
             continue
         lines.append(
-            f'- From **{box[spec].sender}**: `{spec}` — read with `curl -H "Authorization: '
-            f'Bearer $MYCO_TOKEN" "$MYCO_URL/{spec}?session=$MYCO_SESSION"` (automatic ack)'
+            f"- From **{box[spec].sender}**: `{spec}` — read with `myco msg get {name}` or "
+            f'`curl -H "Authorization: Bearer $MYCO_TOKEN" '
+            f'"$MYCO_URL/{spec}?session=$MYCO_SESSION"` (automatic ack)'
         )
     return lines or ["No pending message."]
 

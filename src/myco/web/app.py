@@ -8,7 +8,12 @@ from aiohttp import web
 
 from myco.daemon import Daemon
 from myco.web.keys import DAEMON, PUBLIC_ROUTES
-from myco.web.middlewares import access_log_middleware, auth_middleware, error_middleware
+from myco.web.middlewares import (
+    access_log_middleware,
+    auth_middleware,
+    error_middleware,
+    tenant_created_header,
+)
 
 #: the largest request body any route accepts (``POST /events`` with inline messages)
 MAX_BODY = 4 * 1024 * 1024
@@ -22,6 +27,7 @@ def create_app(daemon: Daemon) -> web.Application:
     )
     app[DAEMON] = daemon
     app[PUBLIC_ROUTES] = set()
+    app.on_response_prepare.append(tenant_created_header)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         await daemon.start()

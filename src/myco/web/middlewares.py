@@ -16,6 +16,9 @@ from myco.web.keys import ACTOR, DAEMON, PUBLIC_ROUTES, SESSION
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 log = structlog.get_logger("myco.http")
 
+#: answered (value ``1``) when the request's credential created its tenant: a new, empty swarm
+TENANT_CREATED_HEADER = "X-Myco-Tenant-Created"
+
 
 @web.middleware
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -89,3 +92,14 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
         raise AuthError("missing or invalid Authorization header")
     request[ACTOR] = actor
     return await handler(request)
+
+
+async def tenant_created_header(request: web.Request, response: web.StreamResponse) -> None:
+    """``on_response_prepare``: say so when this request's token made a new, empty swarm.
+
+    In open mode any strong unknown token creates a tenant, so a mistyped token silently
+    starts an empty swarm; the header lets clients warn. Set for error answers too.
+    """
+    actor = request.get(ACTOR)
+    if actor is not None and actor.created:
+        response.headers[TENANT_CREATED_HEADER] = "1"
