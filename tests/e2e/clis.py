@@ -1,9 +1,10 @@
 """Pinned Codex and Aider CLIs for the end-to-end tests, and sessions that run them.
 
 Installed once into ``$MYCO_E2E_CACHE`` (default ``~/.cache/myco-e2e``) and reused:
-``@openai/codex`` with npm, ``aider-chat`` with pip into its own venv (never the project's).
-A failed install skips with the reason; ``MYCO_FAIL_ON_SKIP=1`` (CI) turns that into a
-failure. Test modules load the fixtures with ``pytest_plugins = ("tests.e2e.clis",)``.
+``@openai/codex`` with npm, ``aider-chat`` with pip into its own venv (never the project's),
+each through :mod:`tests.e2e.install` (a lock, progress, a quick failure quoting the
+installer). A failed install skips with the reason; ``MYCO_FAIL_ON_SKIP=1`` (CI) turns that
+into a failure. Test modules load the fixtures with ``pytest_plugins = ("tests.e2e.clis",)``.
 """
 
 from __future__ import annotations
@@ -21,19 +22,15 @@ import pytest
 
 from tests.conftest import TOKEN
 from tests.daemon_process import DaemonProcess
+from tests.e2e import install
 from tests.e2e.conftest import MycoSession, cache_dir, cli_version, npm_cli
 from tests.e2e.fake_openai import FakeOpenAI
+from tests.e2e.install import PIP_FAIL_FAST, InstallError
 
 CODEX_VERSION = "0.169.0"
 AIDER_VERSION = "0.86.2"
 TURN_TIMEOUT = 60.0
 INSTALL_TIMEOUT = 900
-
-
-def _run(argv: list[str], timeout: float = INSTALL_TIMEOUT) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        argv, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL
-    )
 
 
 def _reports(exe: Path, version: str) -> bool:
@@ -62,30 +59,28 @@ def aider_bin() -> Path:
     """``aider`` of the pinned version, in its own venv in the cache (first use installs)."""
     venv = cache_dir() / "venv" / f"aider-chat-{AIDER_VERSION}"
     exe = venv / "bin" / "aider"
-    if not _reports(exe, AIDER_VERSION):
-        if not (3, 10) <= sys.version_info[:2] <= (3, 12):
-            pytest.skip(f"aider-chat {AIDER_VERSION} needs Python 3.10-3.12 for its venv")
+    what = f"pip aider-chat=={AIDER_VERSION}"
+
+    def pip_install() -> None:
         shutil.rmtree(venv, ignore_errors=True)
-        try:
-            proc = _run([sys.executable, "-m", "venv", str(venv)])
-            if proc.returncode == 0:
-                proc = _run(
-                    [
-                        str(venv / "bin" / "python"),
-                        "-m",
-                        "pip",
-                        "install",
-                        "--quiet",
-                        "--disable-pip-version-check",
-                        f"aider-chat=={AIDER_VERSION}",
-                    ]
-                )
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            pytest.skip(f"installing aider-chat failed: {exc}")
-        if proc.returncode != 0 or not _reports(exe, AIDER_VERSION):
-            pytest.skip(
-                f"pip install aider-chat=={AIDER_VERSION} failed: {proc.stderr.strip()[-500:]}"
-            )
+        install.run([sys.executable, "-m", "venv", str(venv)], what, timeout=120)
+        pip = [str(venv / "bin" / "python"), "-m", "pip", "install"]
+        argv = [*pip, "--disable-pip-version-check", *PIP_FAIL_FAST, f"aider-chat=={AIDER_VERSION}"]
+        # building a wheel may be silent for a while: a longer stall limit than npm's
+        install.run(argv, what, timeout=INSTALL_TIMEOUT, stall=300)
+
+    if not _reports(exe, AIDER_VERSION) and not (3, 10) <= sys.version_info[:2] <= (3, 12):
+        pytest.skip(f"aider-chat {AIDER_VERSION} needs Python 3.10-3.12 for its venv")
+    try:
+        install.install_once(
+            f"venv-aider-chat-{AIDER_VERSION}",
+            what,
+            lambda: _reports(exe, AIDER_VERSION),
+            pip_install,
+            timeout=INSTALL_TIMEOUT + 120,
+        )
+    except InstallError as exc:
+        pytest.skip(str(exc))
     return exe
 
 

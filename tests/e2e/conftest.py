@@ -1,8 +1,9 @@
 """End-to-end fixtures: a pinned real Claude Code CLI, a fake model, a real daemon.
 
 The CLI is installed once with npm into ``$MYCO_E2E_CACHE`` (default
-``~/.cache/myco-e2e``) and reused. When npm or the install fails the tests skip with the
-reason; ``MYCO_FAIL_ON_SKIP=1`` (CI) turns that skip into a failure.
+``~/.cache/myco-e2e``) and reused; :mod:`tests.e2e.install` does it under a lock, with
+progress on the terminal and a quick failure that quotes npm. When npm or the install fails
+the tests skip with the reason; ``MYCO_FAIL_ON_SKIP=1`` (CI) turns that skip into a failure.
 """
 
 from __future__ import annotations
@@ -20,7 +21,11 @@ import pytest
 from myco.launcher import myco_command
 from tests.conftest import TOKEN
 from tests.daemon_process import DaemonProcess, call
+from tests.e2e import install
 from tests.e2e.fake_anthropic import FakeAnthropic
+from tests.e2e.install import NPM_FAIL_FAST, InstallError, cache_dir
+
+__all__ = ["cache_dir"]
 
 CLAUDE_CODE_VERSION = "2.1.197"
 TURN_TIMEOUT = 60.0
@@ -29,10 +34,17 @@ TURN_TIMEOUT = 60.0
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "e2e: runs a real agent CLI against a fake model")
 
+    def say(message: str) -> None:
+        """Install progress on the terminal, past pytest's output capture."""
+        capture = config.pluginmanager.getplugin("capturemanager")
+        terminal = config.pluginmanager.getplugin("terminalreporter")
+        if capture is None or terminal is None:
+            install._default_say(message)
+            return
+        with capture.global_and_fixture_disabled():
+            terminal.write_line(f"[e2e install] {message}")
 
-def cache_dir() -> Path:
-    explicit = os.environ.get("MYCO_E2E_CACHE")
-    return Path(explicit) if explicit else Path.home() / ".cache" / "myco-e2e"
+    install.say = say
 
 
 def cli_version(exe: Path, timeout: float = 60, env: dict[str, str] | None = None) -> str | None:
@@ -62,36 +74,30 @@ def npm_cli(
     timeout: float = 600,
 ) -> tuple[Path, str]:
     """``command`` of npm *package* at *version*, installed into the cache on first use,
-    and why it is not usable ("" when it is): the reason to skip with."""
+    and why it is not usable ("" when it is): the reason to skip with.
+
+    npm reads its CA bundle and proxy from the environment (``NODE_EXTRA_CA_CERTS``,
+    ``npm_config_*``, ``HTTPS_PROXY``): tox passes them (see tox.ini).
+    """
     prefix = cache_dir() / "npm" / f"{folder}-{version}"
     exe = prefix / "node_modules" / ".bin" / command
-    if version_ok(exe):
-        return exe, ""
     npm = shutil.which("npm")
-    if npm is None:
+    if npm is None and not version_ok(exe):
         return exe, f"npm is not installed: cannot install {package}"
-    prefix.mkdir(parents=True, exist_ok=True)
+    what = f"npm {package}@{version}"
+
+    def run_npm() -> None:
+        assert npm is not None
+        prefix.mkdir(parents=True, exist_ok=True)
+        argv = [npm, "install", "--prefix", str(prefix), *NPM_FAIL_FAST, f"{package}@{version}"]
+        install.run(argv, what, timeout=timeout)
+
     try:
-        proc = subprocess.run(
-            [
-                npm,
-                "install",
-                "--prefix",
-                str(prefix),
-                "--no-audit",
-                "--no-fund",
-                "--loglevel=error",
-                f"{package}@{version}",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            stdin=subprocess.DEVNULL,
+        install.install_once(
+            f"npm-{folder}-{version}", what, lambda: version_ok(exe), run_npm, timeout=timeout
         )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return exe, f"npm install {package} failed: {exc}"
-    if proc.returncode != 0 or not version_ok(exe):
-        return exe, f"npm install {package}@{version} failed: {proc.stderr.strip()[-500:]}"
+    except InstallError as exc:
+        return exe, str(exc)
     return exe, ""
 
 
