@@ -102,8 +102,8 @@ def test_a_failure_is_not_retried_by_the_process_that_waited(tmp_path: Path) -> 
 def test_a_silent_installer_is_killed_with_its_last_words(tmp_path: Path) -> None:
     pid_file = tmp_path / "pid"
     script = (
-        "import os, time, pathlib; pathlib.Path(%r).write_text(str(os.getpid())); "
-        "print('npm http fetch GET 200 tool 12ms', flush=True); time.sleep(120)" % str(pid_file)
+        f"import os, time, pathlib; pathlib.Path({str(pid_file)!r}).write_text(str(os.getpid()));"
+        " print('npm http fetch GET 200 tool 12ms', flush=True); time.sleep(120)"
     )
     started = time.monotonic()
     with pytest.raises(InstallError) as failure:

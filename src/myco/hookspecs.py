@@ -1,12 +1,57 @@
 """Every hook a myco plugin can implement.
 
-Hooks are grouped by lifecycle. Registration hooks are called once, synchronously, while
-the daemon (or the CLI) is built; they receive a typed registry and add to it. Hooks that
-may do I/O (``authenticate``, ``startup``, ``shutdown``) may be ``async def``: the caller
-awaits every result in registration order.
+Implement a hook by defining a function (or a method of a plugin object) with the hook's
+name, decorated with `@myco.hookimpl`:
 
-Evolution policy: arguments may be added (pluggy passes only those an implementation
-asks for); nothing is renamed or removed without a deprecation release.
+```python
+from myco import VerbSpec, hookimpl
+
+@hookimpl
+def register_verbs(verbs):
+    verbs.add(VerbSpec("wave", lambda state, event: None, "say hello"))
+```
+
+An implementation may accept any subset of the hook's arguments, by name: pluggy passes
+only those it asks for.
+
+## How hooks are called
+
+- **Registration hooks** (`register_*`) are called once, synchronously, while a daemon, a
+  `myco.testing.Swarm` or another host is built. Each receives a typed registry and adds
+  to it. Built-in plugins fill a registry first, then third-party plugins. A registry
+  refuses a name another plugin already took, with a `RegistryError` that names both
+  plugins, unless the newcomer passes `replace=True`: the outcome never depends on
+  pluggy's call order.
+- **`authenticate`, `startup` and `shutdown`** may be plain functions or `async def`.
+  myco calls the hook, then awaits each result that is awaitable, in call order. None of
+  the hooks uses pluggy's `firstresult`: a coroutine is not `None`, so it would always win.
+- **Call order** is pluggy's: `tryfirst=True` implementations first, `trylast=True` ones
+  last, otherwise the most recently registered first. Built-ins are registered after
+  entry-point plugins, so they run before them; write `@hookimpl(tryfirst=True)` to run
+  before a built-in.
+- **Errors** are not swallowed: an exception raised by an implementation propagates to
+  the caller (the daemon fails to start, the request fails with a 500 logged by the
+  daemon, and so on), except `AuthError` from `authenticate`, which is the way to refuse
+  a request.
+
+## Evolution policy
+
+Plugins written against one myco release keep working on the next ones:
+
+- **Arguments may be added** to a hook at any release. Because pluggy passes an
+  implementation only the arguments it names, existing implementations are unaffected.
+  Implementations must therefore name their parameters exactly as documented here.
+- **Nothing is renamed or removed without a deprecation release.** A hook or argument
+  that is going away first warns, through pluggy's `warn_on_impl` / `warn_on_impl_args`,
+  for at least one minor release, with the replacement in the warning and in the
+  changelog.
+- **Registries only grow.** New optional fields on `VerbSpec`, `Renderer` and
+  `StorageBackend` get defaults; existing fields keep their meaning.
+- **Every hook carries `versionadded`** in its docstring; a changed hook gets a
+  `versionchanged` note and a changelog entry.
+- **New hooks** get a docstring here (it is the reference: `docs/plugins/hooks.md` is
+  generated from it), a test, and an entry in `Hooks`, the typed facade in `myco.plugins`
+  through which core calls every hook.
 """
 
 from __future__ import annotations
@@ -40,15 +85,23 @@ hookimpl = pluggy.HookimplMarker("myco")
 
 @hookspec
 def register_verbs(verbs: VerbRegistry) -> None:
-    """Add protocol verbs.
+    """Add protocol verbs: the words agents write in a `<myco>` block.
 
-    Called once when the verb registry is built (daemon start, :class:`myco.testing.Swarm`).
+    **When:** once per verb registry, when the daemon is built and when a
+    [`Swarm`][myco.testing.Swarm] is created.
 
-    :param verbs: call ``verbs.add(VerbSpec(...))`` for each verb, ``verbs.observe(fn)``
-        to see every applied event. A name another plugin registered is an error unless
-        ``replace=True`` is passed.
+    Each verb is a [`VerbSpec`][myco.registry.VerbSpec] (its fields say what a verb can
+    do: apply, lint, visibility, a session target, extra keys). Keep per-plugin state in
+    `state.extras[<plugin name>]`: it is rebuilt from the events on replay like everything
+    else in `SwarmState`.
 
-    Return value ignored.
+    :param verbs: `verbs.add(VerbSpec(...), replace=False)` adds a verb (with its aliases);
+        `verbs.observe(fn)` calls `fn(state, event)` after every applied event, whatever its
+        verb: this is how a plugin reacts to other plugins' verbs (the example plugin closes
+        a review request when the reviewer posts `done … re:<object>`).
+    :returns: nothing; the return value is ignored.
+    :raises RegistryError: (from `verbs.add`) for a name or alias another plugin
+        registered, unless `replace=True`.
 
     .. versionadded:: 0.1
     """
@@ -56,12 +109,17 @@ def register_verbs(verbs: VerbRegistry) -> None:
 
 @hookspec
 def register_renderers(renderers: RendererRegistry) -> None:
-    """Add view formats (``GET /view/{session}?format=NAME``).
+    """Add view formats, served at `GET /view/{session}?format=NAME`.
 
-    :param renderers: call ``renderers.add(Renderer(name, render, content_type))``.
-        The built-ins are ``markdown`` (worker and DIRECTOR views) and ``json``.
+    **When:** once, when the daemon is built (and by [`Swarm`][myco.testing.Swarm]).
 
-    Return value ignored.
+    An unknown `format` is answered with 400 and the list of available formats.
+
+    :param renderers: call `renderers.add(Renderer(name, render, content_type))`, where
+        `render(state, session, now_ms, budget) -> str` renders what `session` may see and
+        `budget` is the most characters the view should have. The built-ins are `markdown`
+        (the worker and DIRECTOR views, `text/markdown`) and `json`.
+    :returns: nothing; the return value is ignored.
 
     .. versionadded:: 0.1
     """
@@ -69,13 +127,19 @@ def register_renderers(renderers: RendererRegistry) -> None:
 
 @hookspec
 def register_storage(backends: StorageRegistry) -> None:
-    """Add storage backends selectable with ``myco serve --storage NAME``.
+    """Add storage backends, selected with `myco serve --storage NAME` (default `file`).
 
-    :param backends: call ``backends.add(StorageBackend(name, factory))``; the factory
-        receives the daemon :class:`~myco.config.Config` and returns an object following
-        :class:`myco.storage.contract.Storage`.
+    **When:** once, when the daemon is built.
 
-    Return value ignored.
+    A `--storage` name no plugin registered stops the daemon with a message listing the
+    installed backends.
+
+    :param backends: call `backends.add(StorageBackend(name, factory, summary))`.
+        `factory(config)` receives the daemon's `myco.config.Config` and returns an object
+        following [`Storage`][myco.storage.contract.Storage]. Import heavy dependencies (a
+        database driver) inside the factory, so that an installed but unused backend costs
+        nothing.
+    :returns: nothing; the return value is ignored.
 
     .. versionadded:: 0.1
     """
@@ -85,10 +149,11 @@ def register_storage(backends: StorageRegistry) -> None:
 def register_adapters(adapters: AdapterRegistry) -> None:
     """Add agent-CLI adapters (Claude Code, Codex, Aider, ...).
 
-    :param adapters: call ``adapters.add(adapter)`` with an object following
-        :class:`myco.adapters.Adapter`.
+    **When:** once, when the adapter registry is built (`myco run`, `myco worker`).
 
-    Return value ignored.
+    :param adapters: call `adapters.add(adapter)` with an object following
+        [`Adapter`][myco.adapters.Adapter] (its `name` is the registry key).
+    :returns: nothing; the return value is ignored.
 
     .. versionadded:: 0.1
     """
@@ -96,13 +161,19 @@ def register_adapters(adapters: AdapterRegistry) -> None:
 
 @hookspec
 def register_transports(transports: TransportRegistry) -> None:
-    """Add transports: ways events and views travel (the HTTP API is one).
+    """Add transports: ways events and views travel between agents and the daemon.
 
-    :param transports: call ``transports.add(transport)`` with an object following
-        :class:`myco.transports.Transport`; its ``setup(app, daemon)`` adds routes and
-        background tasks to the daemon's aiohttp application.
+    The HTTP API is the built-in transport `http`.
 
-    Return value ignored.
+    **When:** once, when the daemon is built; each transport's `setup(app, daemon)` is then
+    called while the aiohttp application is created.
+
+    :param transports: call `transports.add(transport)` with an object following
+        `myco.transports.Transport`: a `name` and `setup(app, daemon)`, which adds routes,
+        middlewares or `cleanup_ctx` entries to the application. Every route requires
+        authentication (the `authenticate` hook) unless its route name is added to
+        `app[myco.web.keys.PUBLIC_ROUTES]`.
+    :returns: nothing; the return value is ignored.
 
     .. versionadded:: 0.1
     """
@@ -113,11 +184,27 @@ def register_transports(transports: TransportRegistry) -> None:
 
 @hookspec
 def authenticate(request: web.Request, daemon: Daemon) -> Actor | Awaitable[Actor | None] | None:
-    """Turn a request into an :class:`~myco.auth.actor.Actor` (tenant + acting session).
+    """Turn an HTTP request into a `myco.auth.actor.Actor`.
 
-    Called for every request to a route that needs authentication. Results are awaited
-    in order; the first non-None actor wins. Raise :class:`myco.auth.actor.AuthError` to
-    refuse the request with its status and message.
+    The actor is the tenant the request acts on and, optionally, the only session it may
+    act as.
+
+    **When:** for every request to a route that is not public, before its handler.
+
+    Results are awaited in call order and the first non-`None` actor wins; the remaining
+    results are not awaited. When every result is `None`, the request is refused with 401.
+    The built-in `myco.default_plugins.auth_token` handles `Authorization: Bearer <token>`
+    and returns `None` for any other request, so a plugin can accept other credentials
+    next to it.
+
+    :param request: the `aiohttp.web.Request`; read its headers, never its body.
+    :param daemon: the `myco.daemon.Daemon`, for its config, tenants and
+        `daemon.extras[<plugin name>]` runtime state.
+    :returns: an `Actor`, `None` when the request is not for this plugin (no credential it
+        knows), or an awaitable of either (`async def` is fine).
+    :raises AuthError: (`myco.auth.actor.AuthError(message, status, retry_after)`) to
+        refuse a request outright, for example a credential this plugin recognises but
+        rejects.
 
     .. versionadded:: 0.1
     """
@@ -128,7 +215,14 @@ def authenticate(request: web.Request, daemon: Daemon) -> Actor | Awaitable[Acto
 
 @hookspec
 def startup(daemon: Daemon) -> Awaitable[None] | None:
-    """The daemon has opened its storage and loaded its tenants; may be async.
+    """The daemon has opened its storage and loaded (replayed) its tenants, and is about to serve.
+
+    **When:** once per daemon start, in the application's start-up.
+
+    :param daemon: the `myco.daemon.Daemon`. Start background work here and keep its
+        handles in `daemon.extras[<plugin name>]`.
+    :returns: `None` or an awaitable (`async def` is fine); every result is awaited, in
+        call order. An exception stops the start-up.
 
     .. versionadded:: 0.1
     """
@@ -136,7 +230,14 @@ def startup(daemon: Daemon) -> Awaitable[None] | None:
 
 @hookspec
 def shutdown(daemon: Daemon) -> Awaitable[None] | None:
-    """The daemon is stopping; storage is still open. May be async.
+    """The daemon is stopping; its storage is still open.
+
+    **When:** once, at application clean-up. The storage is closed afterwards even if an
+    implementation raises.
+
+    :param daemon: the `myco.daemon.Daemon`. Stop what `startup` started.
+    :returns: `None` or an awaitable (`async def` is fine); every result is awaited, in
+        call order.
 
     .. versionadded:: 0.1
     """
@@ -144,11 +245,22 @@ def shutdown(daemon: Daemon) -> Awaitable[None] | None:
 
 @hookspec
 def events_ingested(tenant: Tenant, events: Sequence[Event]) -> None:
-    """New events were stored and applied to *tenant*'s state.
+    """New events were stored and applied to a tenant's state.
 
-    Called after every accepted ``POST /events`` (and for events a replica learns from
-    the store), with the events in sequence order. Keep it fast: it runs on the ingest
-    path. Return value ignored.
+    **When:** after every accepted `POST /events` that applied at least one event (not for
+    a post that was only blank lines, nor for a retried post recognised by its `id`).
+    Replaying the store at start-up does not call it. A storage backend that replicates
+    between daemons will call it for the events a replica learns from the store; no
+    built-in backend does yet.
+
+    The hook runs on the ingest path and is called synchronously: keep it fast and never
+    block. To do I/O, start a task (`asyncio.get_running_loop().create_task(...)`) and keep
+    a reference to it. An `async def` implementation would never be awaited.
+
+    :param tenant: the `myco.tenants.Tenant`: `tenant.id`, `tenant.state` (the
+        `SwarmState`, already updated) and `tenant.daemon`.
+    :param events: the applied `myco.protocol.events.Event`s, in sequence order.
+    :returns: nothing; the return value is ignored.
 
     .. versionadded:: 0.1
     """

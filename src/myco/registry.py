@@ -31,18 +31,24 @@ Visible = Callable[["SwarmState", "Event", str], "bool | None"]
 
 @frozen
 class VerbSpec:
-    """One protocol verb.
+    """One protocol verb, as ``register_verbs`` adds it.
 
-    :param name: the verb as written in a ``<myco>`` block (lower case).
-    :param apply: effect on the swarm state, called after the generic effects.
-    :param summary: one line for listings and the agents' guide.
-    :param aliases: other names that mean the same verb (``log`` for ``private``).
-    :param target: the object names a session (upper-cased, validated, joins channels).
-    :param allow_all: with ``target``, the object may also be ``all``.
-    :param lint: warnings for the author, computed before the event is applied.
-    :param visible: visibility in RECENT EVENTS for a viewer; None defers to the default.
-    :param keys: extra ``key:value`` keys this verb acts on.
-    :param internal: bookkeeping verb, never listed in views.
+    :ivar name: the verb as written in a ``<myco>`` block (lower case).
+    :ivar apply: ``apply(state, event)``: the verb's effect on the ``SwarmState``, called
+        after the generic effects every event has (author last seen, RECENT EVENTS).
+    :ivar summary: one line for listings and the agents' guide.
+    :ivar aliases: other names that mean the same verb (``log`` and ``note`` for ``private``).
+    :ivar target: the object names a session: it is upper-cased and validated (an invalid
+        name makes the whole post fail with 400), the target joins the event's channels, and
+        the response carries a poke for it.
+    :ivar allow_all: with ``target``, the object may also be ``all``.
+    :ivar lint: ``lint(state, event, now_ms) -> list[str]``: warnings for the author,
+        computed before the event is applied and returned in the ``POST /events`` response.
+    :ivar visible: ``visible(state, event, viewer) -> bool | None``: may the viewer see the
+        event in RECENT EVENTS (after the channel rules); None defers to the default, visible.
+    :ivar keys: extra ``key:value`` keys the verb understands (besides ``ref spec ack addr
+        result re channel``).
+    :ivar internal: bookkeeping verb, never listed in views.
     """
 
     name: str
