@@ -76,6 +76,15 @@ def test_real_daemon_gets_the_block_exactly_once_and_the_view_comes_back(
     assert "# myco view — ONCE" in out["additionalContext"]
 
 
+def test_a_url_without_a_scheme_reaches_the_daemon(env: dict[str, str], daemon: str) -> None:
+    """Users write MYCO_URL=127.0.0.1:8000 as often as the full URL: the hooks accept it."""
+    env = {**env, "MYCO_URL": daemon.removeprefix("http://"), "MYCO_SESSION": "BARE"}
+    proc, took = hook("stop", {**STOP, "prompt_id": "bare-1"}, env)
+    assert_harmless(proc, took)
+    _, events = call(daemon, "GET", "/events", TOKEN)
+    assert [e["line"] for e in events["events"] if e["session"] == "BARE"] == ["start api"]
+
+
 @pytest.mark.parametrize("mode", ["down", "hang", "garbage", "error"])
 @pytest.mark.parametrize("event", ["prompt", "stop"])
 def test_a_broken_daemon_never_breaks_the_agent(env: dict[str, str], mode: str, event: str) -> None:
