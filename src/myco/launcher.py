@@ -177,7 +177,9 @@ def find_adapter(name: str) -> tuple[Adapter, str, str]:
     adapter: Adapter | None = registry.get(name)
     if adapter is None:
         known = ", ".join(registry.names()) or "none"
-        raise LaunchError(f"no agent adapter named {name!r} (installed: {known}){_get(name)}")
+        raise LaunchError(
+            f"no agent adapter named {name!r} (installed: {known}){_plugin_hint(name)}"
+        )
     try:
         verbs = ",".join(hooks.register_verbs().names())
     except Exception:  # a broken verb plugin must not stop the session: hooks fall back
@@ -187,7 +189,7 @@ def find_adapter(name: str) -> tuple[Adapter, str, str]:
     return adapter, verbs, module
 
 
-def _get(adapter: str) -> str:
+def _plugin_hint(adapter: str) -> str:
     """How to install the plugin of a known separately packaged *adapter* ('' if unknown)."""
     package = ADAPTER_PACKAGES.get(adapter)
     if package is None:
@@ -264,7 +266,7 @@ def prepare(
         )
     url = daemon_url(args.url or os.environ.get("MYCO_URL"))
     token = os.environ.get("MYCO_TOKEN", "")
-    if not offline and not problems:
+    if not offline and (dry_run or not problems):  # a dry run lists every problem
         problem = check_daemon(url, token)
         if problem:
             problems.append(problem)

@@ -212,15 +212,14 @@ def test_dry_run_plans_even_without_the_cli_or_the_daemon(
     assert plan["argv"][0] == "claude"  # the bare name: it is not on PATH
     assert plan["would_write"] == [str(tmp_path.resolve() / "CLAUDE.md")]
     assert plan["env"]["MYCO_URL"] == "http://" + env["MYCO_URL"]  # scheme-less accepted
-    (no_cli,) = plan["problems"]  # the daemon is not even tried without the CLI
+    no_cli, down = plan["problems"]  # every problem, in the order a launch meets them
     assert no_cli.startswith("'claude' (the claude-code CLI) is not installed")
     assert "npm install -g @anthropic-ai/claude-code" in no_cli
+    assert "cannot reach the myco daemon" in down and "`myco serve`" in down
     assert f"[myco] a real launch would stop here: {no_cli}" in out.stderr
     assert not (tmp_path / "CLAUDE.md").exists()
-    down = myco("run", "front", str(tmp_path), "--dry-run", env={**env, "PATH": cli_env["PATH"]})
-    assert down.returncode == 0
-    (problem,) = json.loads(down.stdout)["problems"]
-    assert "cannot reach the myco daemon" in problem and "`myco serve`" in problem
+    offline = myco("run", "front", str(tmp_path), "--dry-run", "--offline", env=env)
+    assert json.loads(offline.stdout)["problems"] == [no_cli]  # --offline: no daemon needed
     ready = json.loads(myco("run", "front", str(tmp_path), "--dry-run", env=cli_env).stdout)
     assert ready["problems"] == []
 
