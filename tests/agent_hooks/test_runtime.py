@@ -110,7 +110,16 @@ def test_a_refused_token_keeps_events_and_says_so(make_ctx: MakeCtx, fake: FakeD
     fake.mode, fake.status, fake.body = "error", 401, {"error": "unauthorized"}
     result = finish_turn(make_ctx(), Turn([block("start x")], key="k"))
     assert result.delivery.pending == 1
-    assert any("refused the token" in n for n in result.notices)
+    assert any("refused the token (HTTP 401: unauthorized)" in n for n in result.notices)
+
+
+def test_a_missing_token_names_the_variable(make_ctx: MakeCtx, fake: FakeDaemon) -> None:
+    fake.mode, fake.status = "error", 401
+    fake.body = {"error": "missing or invalid Authorization header"}
+    result = finish_turn(make_ctx(MYCO_TOKEN=""), Turn([block("start x")], key="k"))
+    assert result.delivery.pending == 1
+    (notice,) = [n for n in result.notices if "MYCO_TOKEN" in n]
+    assert notice.startswith("⚠️ myco: MYCO_TOKEN is not set")
 
 
 def test_offline_mode_never_touches_the_network(make_ctx: MakeCtx, fake: FakeDaemon) -> None:

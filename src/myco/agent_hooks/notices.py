@@ -74,8 +74,16 @@ def queued(pending: int, offline: bool) -> str:
     )
 
 
-def unauthorized(status: int) -> str:
+def unauthorized(status: int, reason: str = "", token_set: bool = True) -> str:
+    """The daemon refused the credential: say why, and which variable to fix."""
+    if not token_set:
+        return (
+            f"⚠️ myco: MYCO_TOKEN is not set, so the daemon refused the events (HTTP {status}); "
+            "they are kept in the outbox. Export MYCO_TOKEN (your swarm's token) before "
+            "starting the agent CLI, or start it with `myco run`."
+        )
+    why = f": {reason}" if reason else ""
     return (
-        f"⚠️ myco: the daemon refused the token (HTTP {status}); events are kept in the "
+        f"⚠️ myco: the daemon refused the token (HTTP {status}{why}); events are kept in the "
         "outbox. Check MYCO_TOKEN."
     )

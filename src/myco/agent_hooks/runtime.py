@@ -289,7 +289,8 @@ def _post(ctx: HookContext, batch: Batch) -> tuple[str, Any] | None:
         return "sent", [p for p in pokes if isinstance(p, dict)] if isinstance(pokes, list) else []
     ctx.log(f"POST /events: HTTP {resp.status} {resp.body[:200]!r}")
     if resp.status in (401, 403):
-        return "unauthorized", notices.unauthorized(resp.status)
+        reason = str(data.get("error", ""))[:200] if isinstance(data, dict) else ""
+        return "unauthorized", notices.unauthorized(resp.status, reason, bool(ctx.env.token))
     if resp.status in (400, 413, 422):
         return _invalid(batch, data)
     ctx.daemon_down = True
