@@ -13,9 +13,21 @@ from myco._version import __version__
 if TYPE_CHECKING:
     from myco.hookspecs import hookimpl
     from myco.protocol.events import Event
-    from myco.registry import Renderer, StorageBackend, VerbSpec
+    from myco.registry import GuideEntry, Renderer, StorageBackend, VerbSpec, ViewSection
+    from myco.sanitize import cell, view_text
 
-__all__ = ["Event", "Renderer", "StorageBackend", "VerbSpec", "__version__", "hookimpl"]
+__all__ = [
+    "Event",
+    "GuideEntry",
+    "Renderer",
+    "StorageBackend",
+    "VerbSpec",
+    "ViewSection",
+    "__version__",
+    "cell",
+    "hookimpl",
+    "view_text",
+]
 
 _LAZY = {
     "hookimpl": "myco.hookspecs",
@@ -23,6 +35,10 @@ _LAZY = {
     "VerbSpec": "myco.registry",
     "Renderer": "myco.registry",
     "StorageBackend": "myco.registry",
+    "ViewSection": "myco.registry",
+    "GuideEntry": "myco.registry",
+    "view_text": "myco.sanitize",
+    "cell": "myco.sanitize",
 }
 
 

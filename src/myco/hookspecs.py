@@ -69,10 +69,12 @@ if TYPE_CHECKING:
     from myco.protocol.events import Event
     from myco.registry import (
         AdapterRegistry,
+        GuideRegistry,
         RendererRegistry,
         StorageRegistry,
         TransportRegistry,
         VerbRegistry,
+        ViewSectionRegistry,
     )
     from myco.tenants import Tenant
 
@@ -108,10 +110,11 @@ def register_verbs(verbs: VerbRegistry) -> None:
 
 
 @hookspec
-def register_renderers(renderers: RendererRegistry) -> None:
+def register_renderers(renderers: RendererRegistry, sections: ViewSectionRegistry) -> None:
     """Add view formats, served at `GET /view/{session}?format=NAME`.
 
-    **When:** once, when the daemon is built (and by [`Swarm`][myco.testing.Swarm]).
+    **When:** once, when the daemon is built (and by [`Swarm`][myco.testing.Swarm]), after
+    [`register_view_sections`][myco.hookspecs.register_view_sections].
 
     An unknown `format` is answered with 400 and the list of available formats.
 
@@ -119,6 +122,11 @@ def register_renderers(renderers: RendererRegistry) -> None:
         `render(state, session, now_ms, budget) -> str` renders what `session` may see and
         `budget` is the most characters the view should have. The built-ins are `markdown`
         (the worker and DIRECTOR views, `text/markdown`) and `json`.
+    :param sections: every registered view section
+        ([`ViewSectionRegistry`][myco.registry.ViewSectionRegistry]);
+        `sections.for_role("worker" | "director")` lists those a role sees, in order. A
+        format that lays out the same sections as the markdown view uses it (the built-ins
+        do); an implementation that does not name it does not receive it.
     :returns: nothing; the return value is ignored.
 
     .. versionadded:: 0.1
@@ -174,6 +182,70 @@ def register_transports(transports: TransportRegistry) -> None:
         authentication (the `authenticate` hook) unless its route name is added to
         `app[myco.web.keys.PUBLIC_ROUTES]`.
     :returns: nothing; the return value is ignored.
+
+    .. versionadded:: 0.1
+    """
+
+
+# -- views and the agents' guide --------------------------------------------------
+
+
+@hookspec
+def register_view_sections(sections: ViewSectionRegistry) -> None:
+    """Add a `## HEADING` section to the views agents read before every prompt.
+
+    **When:** once, when the daemon is built (and by [`Swarm`][myco.testing.Swarm]),
+    before [`register_renderers`][myco.hookspecs.register_renderers].
+
+    Every section of the markdown view is one, the built-ins (NOW to PENDING MESSAGES, and
+    SESSIONS, DEPENDENCY GRAPH, CONFLICTS for the DIRECTOR) registered by
+    `myco.default_plugins.view_sections`. Each is a
+    [`ViewSection`][myco.registry.ViewSection]: a heading, a render function, the roles
+    that see it, its position (`order`), what the budget shrinks first (`priority`,
+    `limit`, `steps`) and whether it is addressed to the viewer. `render(state, session,
+    now_ms, limit) -> list[str]` returns the section's lines for `session` (none: the
+    section is left out), showing at most `limit` items; it only reads the state
+    (`state.extras[<plugin name>]` holds a plugin's own).
+
+    **Layout and budget.** The markdown view shows the sections of the viewer's role by
+    `order`. Every line of a third-party section goes through
+    [`view_text`][myco.sanitize.view_text] (tags escaped, fences broken) and cannot start
+    a heading: a plugin cannot forget. While the view is over its budget, sections shrink
+    through their `steps` (lowest `priority` first), lines longer than an eighth of the
+    budget are shortened, sections not addressed to the viewer are left out, and
+    addressed sections lose their last lines, with a line saying how many; a closing note
+    says what was left out. A section whose `render` raises is shown as unavailable and
+    logged with the plugin's name. The JSON view lists third-party sections in its
+    `sections` object (heading to `data(state, session, now_ms)`, or the lines).
+
+    :param sections: call `sections.add(ViewSection(heading, render, ...), replace=False)`.
+    :returns: nothing; the return value is ignored.
+    :raises RegistryError: for a heading another plugin registered (unless
+        `replace=True`), a heading that is not one line of plain text, unknown roles, or
+        `steps` that do not decrease.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def register_guide(guide: GuideRegistry) -> None:
+    """Add to the agents' guide: what `myco guide` prints and `myco run` writes.
+
+    **When:** each time the guide is assembled (`myco guide [--role worker|director]`,
+    `myco run`), after [`register_verbs`][myco.hookspecs.register_verbs].
+
+    The guide is the packaged `PROTOCOL.md` (plus `DIRECTOR.md` for the DIRECTOR) whose
+    verbs table lists every registered verb, in registration order, with its
+    `VerbSpec.example` and `VerbSpec.summary`: a verb is taught without this hook. Entries
+    added here ([`GuideEntry`][myco.registry.GuideEntry]) follow the base text as
+    `## heading` sections, by `order`, for the roles they name (`"worker"`, `"director"`,
+    default both). With only the built-ins, the guide is the base text byte for byte.
+
+    :param guide: call `guide.add(GuideEntry(heading, text), replace=False)`;
+        `guide.verbs` is the verb registry.
+    :returns: nothing; the return value is ignored.
+    :raises RegistryError: for a heading another plugin registered, unless `replace=True`.
 
     .. versionadded:: 0.1
     """

@@ -10,19 +10,23 @@ from __future__ import annotations
 
 import importlib
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from importlib import metadata
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import pluggy
+import structlog
 
 from myco import hookspecs
 from myco.registry import (
     AdapterRegistry,
+    GuideRegistry,
     RendererRegistry,
     StorageRegistry,
     TransportRegistry,
     VerbRegistry,
+    ViewSectionRegistry,
 )
 
 if TYPE_CHECKING:
@@ -34,10 +38,12 @@ if TYPE_CHECKING:
     from myco.tenants import Tenant
 
 GROUP = "myco"
+log = structlog.get_logger("myco.plugins")
 
 DEFAULT_PLUGINS: tuple[str, ...] = (
     "myco.default_plugins.verbs_core",
     "myco.default_plugins.verbs_messaging",
+    "myco.default_plugins.view_sections",
     "myco.default_plugins.render_markdown",
     "myco.default_plugins.render_json",
     "myco.default_plugins.storage_file",
@@ -77,11 +83,14 @@ def make_plugin_manager(
             if pm.is_blocked(ep.name) or pm.has_plugin(ep.name):
                 continue
             pm.register(ep.load(), name=ep.name)
-    for dotted in DEFAULT_PLUGINS:
-        if not pm.is_blocked(dotted):
-            pm.register(importlib.import_module(dotted), name=dotted)
     for plugin in extra:
         pm.register(plugin)
+    # pluggy calls the most recently registered first: built-ins go last, in reverse, so
+    # that they run before third parties and in the order listed (a plugin's tryfirst or
+    # trylast still wins).
+    for dotted in reversed(DEFAULT_PLUGINS):
+        if not pm.is_blocked(dotted):
+            pm.register(importlib.import_module(dotted), name=dotted)
     pm.check_pending()
     return pm
 
@@ -124,38 +133,57 @@ def list_plugins(
 class Hooks:
     """Typed facade over ``pm.hook``: every hook call in core goes through here.
 
-    Registration methods tell each registry which plugin is adding, so that a conflict
+    Every hook is an ordinary pluggy call, so wrappers (``wrapper=True``,
+    ``hookwrapper=True``) run, ``tryfirst``/``trylast`` order the implementations and an
+    implementation receives only the arguments it names. Registration methods also tell
+    the registry which plugin is adding (see :func:`each_impl`), so that a conflict
     message can name both plugins.
     """
 
     def __init__(self, pm: pluggy.PluginManager) -> None:
         self.pm = pm
 
-    def _fill(self, hook_name: str, registry: Any, argname: str) -> Any:
+    def _fill(self, hook_name: str, registry: R, **kwargs: Any) -> R:
         caller = getattr(self.pm.hook, hook_name)
-        # Built-ins first, then third parties: an explicit ``replace=True`` overrides.
-        impls = sorted(caller.get_hookimpls(), key=lambda i: i.plugin_name not in DEFAULT_PLUGINS)
-        for impl in impls:
-            registry.current_plugin = impl.plugin_name
-            # pluggy semantics: pass only the arguments the impl asks for.
-            impl.function(**{a: registry for a in impl.argnames if a == argname})
-        registry.current_plugin = ""
+
+        def enter(plugin: str) -> None:
+            registry.current_plugin = plugin
+
+        with each_impl(caller, enter):
+            caller(**kwargs)
         return registry
 
     def register_verbs(self) -> VerbRegistry:
-        return self._fill("register_verbs", VerbRegistry(), "verbs")  # type: ignore[no-any-return]
+        verbs = VerbRegistry()
+        return self._fill("register_verbs", verbs, verbs=verbs)
 
-    def register_renderers(self) -> RendererRegistry:
-        return self._fill("register_renderers", RendererRegistry(), "renderers")  # type: ignore[no-any-return]
+    def register_view_sections(self) -> ViewSectionRegistry:
+        sections = ViewSectionRegistry()
+        return self._fill("register_view_sections", sections, sections=sections)
+
+    def register_renderers(self, sections: ViewSectionRegistry | None = None) -> RendererRegistry:
+        """Renderers, given the view sections they lay out (registered now if not given)."""
+        if sections is None:
+            sections = self.register_view_sections()
+        renderers = RendererRegistry()
+        return self._fill("register_renderers", renderers, renderers=renderers, sections=sections)
+
+    def register_guide(self, verbs: VerbRegistry | None = None) -> GuideRegistry:
+        """Guide paragraphs, plus the verbs the guide lists (registered now if not given)."""
+        guide = GuideRegistry(self.register_verbs() if verbs is None else verbs)
+        return self._fill("register_guide", guide, guide=guide)
 
     def register_storage(self) -> StorageRegistry:
-        return self._fill("register_storage", StorageRegistry(), "backends")  # type: ignore[no-any-return]
+        backends = StorageRegistry()
+        return self._fill("register_storage", backends, backends=backends)
 
     def register_adapters(self) -> AdapterRegistry:
-        return self._fill("register_adapters", AdapterRegistry(), "adapters")  # type: ignore[no-any-return]
+        adapters = AdapterRegistry()
+        return self._fill("register_adapters", adapters, adapters=adapters)
 
     def register_transports(self) -> TransportRegistry:
-        return self._fill("register_transports", TransportRegistry(), "transports")  # type: ignore[no-any-return]
+        transports = TransportRegistry()
+        return self._fill("register_transports", transports, transports=transports)
 
     async def authenticate(self, request: web.Request, daemon: Daemon) -> Actor | None:
         pending = list(self.pm.hook.authenticate(request=request, daemon=daemon))
@@ -179,7 +207,110 @@ class Hooks:
             await maybe_await(result)
 
     def events_ingested(self, tenant: Tenant, events: Sequence[Event]) -> None:
-        self.pm.hook.events_ingested(tenant=tenant, events=events)
+        """Notify plugins; one that raises is logged and skipped, never the caller's problem.
+
+        The events are stored and applied already: a failing plugin must not turn the post
+        into an error, nor keep the events from the other plugins and the live streams.
+        """
+        caller = self.pm.hook.events_ingested
+        running = [""]
+
+        def enter(plugin: str) -> None:
+            if plugin:
+                running[0] = plugin
+
+        def failed(plugin: str, exc: Exception) -> None:
+            log.error(
+                "events_ingested failed",
+                plugin=plugin,
+                tenant=tenant.id,
+                error=f"{type(exc).__name__}: {exc}",
+            )
+
+        try:
+            with each_impl(caller, enter, failed):
+                caller(tenant=tenant, events=events)
+        except Exception as exc:  # raised by a wrapper around the implementations
+            failed(running[0], exc)
+
+
+class _Current(Protocol):
+    current_plugin: str
+
+
+R = TypeVar("R", bound=_Current)
+
+
+@contextmanager
+def each_impl(
+    caller: pluggy.HookCaller,
+    enter: Callable[[str], None],
+    failed: Callable[[str, Exception], None] | None = None,
+) -> Iterator[None]:
+    """For one pluggy call of *caller*: ``enter(plugin)`` before each implementation runs.
+
+    pluggy has no per-implementation callback (``add_hookcall_monitoring`` sees the whole
+    call), so for the duration of the call each implementation's function is replaced by a
+    shim that names its plugin, and restored afterwards. pluggy still does the calling:
+    wrappers, ``tryfirst``/``trylast`` and argument selection are its own. ``enter("")``
+    follows each implementation. A wrapper is named at each of its steps (before and after
+    its ``yield``). With *failed*, an ordinary implementation that raises is reported to
+    ``failed(plugin, exc)`` and counts as having returned ``None``.
+    """
+    impls = caller.get_hookimpls()
+    saved = [(impl, impl.function) for impl in impls]
+    for impl, function in saved:
+        shim = _shim(impl.plugin_name, function, impl.wrapper or impl.hookwrapper, enter, failed)
+        impl.function = shim  # type: ignore[misc]  # restored below
+    try:
+        yield
+    finally:
+        for impl, function in saved:
+            impl.function = function  # type: ignore[misc]
+
+
+def _shim(
+    plugin: str,
+    function: Callable[..., Any],
+    wrapper: bool,
+    enter: Callable[[str], None],
+    failed: Callable[[str, Exception], None] | None,
+) -> Callable[..., Any]:
+    def call(*args: Any, **kwargs: Any) -> Any:
+        enter(plugin)
+        try:
+            result = function(*args, **kwargs)
+        except Exception as exc:
+            if failed is None or wrapper:
+                raise
+            failed(plugin, exc)
+            return None
+        finally:
+            enter("")
+        return _named_steps(plugin, result, enter) if wrapper else result
+
+    return call
+
+
+def _named_steps(plugin: str, gen: Generator[Any, Any, Any], enter: Callable[[str], None]) -> Any:
+    """Forward a wrapper's generator to pluggy, calling ``enter(plugin)`` around each step."""
+    value: Any = None
+    error: BaseException | None = None
+    while True:
+        enter(plugin)
+        try:
+            out = gen.send(value) if error is None else gen.throw(error)
+        except StopIteration as stop:
+            return stop.value
+        finally:
+            enter("")
+        try:
+            value, error = (yield out), None
+        except GeneratorExit:
+            gen.close()
+            raise
+        except BaseException as exc:  # pluggy throws the inner exception into the wrapper
+            value, error = None, exc
 
 
 async def maybe_await(value: Any) -> Any:

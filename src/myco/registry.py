@@ -7,7 +7,8 @@ another plugin already took and names both plugins, unless the newcomer passes
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from attrs import field, frozen
@@ -49,6 +50,7 @@ class VerbSpec:
     :ivar keys: extra ``key:value`` keys the verb understands (besides ``ref spec ack addr
         result re channel``).
     :ivar internal: bookkeeping verb, never listed in views.
+    :ivar example: a complete line using the verb, shown next to the summary in the guide.
     """
 
     name: str
@@ -61,6 +63,7 @@ class VerbSpec:
     visible: Visible | None = None
     keys: frozenset[str] = frozenset()
     internal: bool = False
+    example: str = ""
     plugin: str = field(default="", eq=False)
 
 
@@ -143,6 +146,14 @@ class VerbRegistry(_Registry[VerbSpec]):
         seen = {s.name: s for s in self if not s.internal}
         return [seen[n] for n in sorted(seen)]
 
+    def in_order(self) -> list[VerbSpec]:
+        """Canonical, non-internal verbs in registration order (a replaced verb keeps its place)."""
+        seen: dict[str, VerbSpec] = {}
+        for spec in self:
+            if not spec.internal:
+                seen.setdefault(spec.name, spec)
+        return list(seen.values())
+
 
 @frozen
 class Renderer:
@@ -195,3 +206,153 @@ class TransportRegistry(_Registry[Any]):
 
     def add(self, transport: Any, *, replace: bool = False) -> None:
         self._put(transport.name, transport, replace)
+
+
+# -- views ----------------------------------------------------------------------------
+
+#: the roles a view section or a guide entry is for
+WORKER = "worker"
+DIRECTOR_ROLE = "director"
+ROLES: frozenset[str] = frozenset({WORKER, DIRECTOR_ROLE})
+
+SectionRender = Callable[["SwarmState", str, int, int], "Iterable[str]"]
+SectionData = Callable[["SwarmState", str, int], Any]
+CountItems = Callable[["list[str]"], int]
+
+
+def count_items(lines: list[str]) -> int:
+    """List items and table rows among *lines* (a table's header row is not an item)."""
+    n = 0
+    for i, line in enumerate(lines):
+        header = i + 1 < len(lines) and lines[i + 1].startswith("|-")
+        n += line.startswith("- ") or (line.startswith("| ") and not header)
+    return n
+
+
+@frozen
+class ViewSection:
+    """One ``## HEADING`` block of the markdown view (and an entry of the JSON view).
+
+    :param heading: the text after ``## `` (one line); also the registry key.
+    :param render: ``render(state, session, now_ms, limit) -> lines``: the section's lines
+        for *session* at *now_ms*, showing at most *limit* items. No lines: the section
+        is left out of the view. Text of a third-party section is neutralised by
+        :func:`myco.sanitize.view_text` when laid out (a plugin cannot forget).
+    :param roles: who sees it: ``"worker"``, ``"director"`` or both.
+    :param order: position in the view, smaller first. Built-ins: NOW 100, SESSIONS 150,
+        DIRECTIVES 200, PUBLISHED ARTIFACTS 300, YOUR BLOCKERS 400, DEPENDENCY GRAPH 410,
+        YOUR DEPENDENTS 450, CONFLICTS 470, BROADCASTS 500, PEERS 600, SHARED RESOURCES
+        700, RECENT EVENTS 800, PENDING QUESTIONS 900, PENDING MESSAGES 1000.
+    :param priority: when the view is over its budget, sections with a lower priority
+        shrink first (through *steps*), then are cut first. Built-ins range from 10
+        (RECENT EVENTS) to 90 (CONFLICTS); sections addressed to the viewer have 1000.
+    :param limit: the *limit* given to *render* while the view fits its budget.
+    :param steps: smaller limits tried in turn while the view is over budget.
+    :param label: what the trim note calls the items left out (``"older event(s)"``).
+    :param addressed: addressed to the viewer (directives, questions, messages): never
+        dropped; if the budget forces a cut, the section keeps its first lines and says
+        how many were cut.
+    :param count: ``count(lines) -> int``, items among rendered lines, for the trim note
+        (default :func:`count_items`: list items and table rows).
+    :param data: ``data(state, session, now_ms)``: plain data for the JSON view's
+        ``sections`` object; default: the rendered lines.
+    """
+
+    heading: str
+    render: SectionRender
+    roles: frozenset[str] = ROLES
+    order: int = 950
+    priority: int = 100
+    limit: int = 100
+    steps: tuple[int, ...] = ()
+    label: str = "item(s)"
+    addressed: bool = False
+    count: CountItems = count_items
+    data: SectionData | None = None
+    plugin: str = field(default="", eq=False)
+
+    def visible_to(self, role: str) -> bool:
+        return role in self.roles
+
+
+class ViewSectionRegistry(_Registry[ViewSection]):
+    """View sections by heading; :meth:`for_role` lays them out in order."""
+
+    kind = "view section"
+
+    def add(self, section: ViewSection, *, replace: bool = False) -> None:
+        problem = _section_problem(section)
+        if problem:
+            raise RegistryError(
+                f"view section {section.heading!r} from {self.current_plugin!r}: {problem}"
+            )
+        from attrs import evolve
+
+        self._put(section.heading, evolve(section, plugin=self.current_plugin), replace)
+
+    def for_role(self, role: str) -> list[ViewSection]:
+        """The sections *role* sees, by ``order`` (then heading: the layout is stable)."""
+        return sorted((s for s in self if s.visible_to(role)), key=lambda s: (s.order, s.heading))
+
+
+def _section_problem(section: ViewSection) -> str:
+    heading = section.heading
+    if not heading.strip() or heading != heading.strip() or "\n" in heading or "\r" in heading:
+        return "the heading must be one line of text, without surrounding spaces"
+    if heading.startswith("#") or "<" in heading or "`" in heading:
+        return "the heading must not contain markup (#, <, `)"
+    if not section.roles or not section.roles <= ROLES:
+        return f"roles must be a non-empty subset of {sorted(ROLES)}"
+    limits = (section.limit, *section.steps)
+    if any(b >= a for a, b in pairwise(limits)) or min(limits) < 0:
+        return "steps must be smaller and smaller limits, none negative"
+    return ""
+
+
+# -- the agents' guide ----------------------------------------------------------------
+
+
+@frozen
+class GuideEntry:
+    """A part of the agents' guide that ``myco run`` writes and ``myco guide`` prints.
+
+    :param heading: its ``## heading`` in the guide (one line); also the registry key.
+    :param text: markdown paragraphs, written as they are.
+    :param roles: who it is for: ``"worker"``, ``"director"`` or both.
+    :param order: position among the entries, after the base guide; smaller first.
+    """
+
+    heading: str
+    text: str
+    roles: frozenset[str] = ROLES
+    order: int = 100
+    plugin: str = field(default="", eq=False)
+
+
+class GuideRegistry(_Registry[GuideEntry]):
+    """Guide entries by heading, and the verbs the guide lists (read-only here)."""
+
+    kind = "guide entry"
+
+    def __init__(self, verbs: VerbRegistry) -> None:
+        super().__init__()
+        #: every registered verb: the guide lists them with their summary and example
+        self.verbs = verbs
+
+    def add(self, entry: GuideEntry, *, replace: bool = False) -> None:
+        heading = entry.heading
+        if not heading.strip() or "\n" in heading or heading.startswith("#"):
+            raise RegistryError(
+                f"guide entry {heading!r} from {self.current_plugin!r}: "
+                "the heading must be one line of text"
+            )
+        if not entry.roles or not entry.roles <= ROLES:
+            raise RegistryError(
+                f"guide entry {heading!r}: roles must be a non-empty subset of {sorted(ROLES)}"
+            )
+        from attrs import evolve
+
+        self._put(heading, evolve(entry, plugin=self.current_plugin), replace)
+
+    def for_role(self, role: str) -> list[GuideEntry]:
+        return sorted((e for e in self if role in e.roles), key=lambda e: (e.order, e.heading))

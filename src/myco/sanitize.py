@@ -3,11 +3,18 @@
 Everything a session chose (event details, objects, names, messages) ends up inside other
 models' context. A ``<system-reminder>`` tag, a fake ``## DIRECTIVES`` heading or a code
 fence that closes the RECENT EVENTS block must not be able to pose as myco's own text.
+
+Public API for plugin authors: :func:`view_text` and :func:`cell` (also importable as
+``from myco import view_text, cell``). The markdown view applies :func:`view_text` to
+every line of a third-party view section itself; call these directly when building text
+for another place (a JSON ``data`` payload shown by a tool, a message).
 """
 
 from __future__ import annotations
 
 import re
+
+__all__ = ["cell", "msg_body", "view_text"]
 
 # Views: any tag-like "<" (element, closing tag, comment, processing instruction).
 _TAG_RE = re.compile(r"<(?=[A-Za-z/!?])")

@@ -396,15 +396,26 @@ def test_trimming_drops_old_events_first() -> None:
     assert "message-14" in swarm.section("back", "BROADCASTS")
 
 
-def test_addressed_content_may_exceed_budget() -> None:
+def test_addressed_content_is_cut_last_and_says_so() -> None:
     swarm = Swarm(budget=1500)
     for i in range(10):
         swarm.post("director", f"direct back task-{i} " + "do this carefully " * 6)
     swarm.post("front", "say filler")
     view = swarm.view("back")
-    assert len(view) > 1500
-    assert all(f"task-{i}" in swarm.section("back", "DIRECTIVES") for i in range(10))
-    assert "_View trimmed to fit 1500 characters: left out" in view
+    assert len(view) <= 1500
+    directives = swarm.section("back", "DIRECTIVES").splitlines()
+    shown = [i for i in range(10) if any(f"task-{i} " in line for line in directives)]
+    assert shown == list(range(len(shown))) and len(shown) >= 5  # the oldest first
+    assert directives[-1] == (
+        f"_… {10 - len(shown)} more line(s) for you not shown, to fit the view budget; "
+        "the JSON view (`?format=json`) has them all._"
+    )
+    note = view.rstrip("\n").splitlines()[-1]
+    assert note.startswith("_View trimmed to fit 1500 characters: left out ")
+    assert f"{10 - len(shown)} line(s) of DIRECTIVES" in note
+    assert "the PUBLISHED ARTIFACTS section" in note  # context goes before what is addressed
+    for heading in ("NOW", "YOUR BLOCKERS", "PENDING QUESTIONS", "PENDING MESSAGES"):
+        assert swarm.section("back", heading), heading
 
 
 def test_director_with_many_blocked_workers_fits_budget() -> None:

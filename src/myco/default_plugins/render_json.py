@@ -1,8 +1,13 @@
-"""A JSON view of the swarm as one session sees it, for tools and dashboards."""
+"""A JSON view of the swarm as one session sees it, for tools and dashboards.
+
+Third-party view sections the session's role sees are in ``sections``: heading -> the
+section's ``data`` (when it has one) or its lines, neutralised as in the markdown view.
+"""
 
 from __future__ import annotations
 
 import json
+from functools import partial
 from typing import Any
 
 from myco import clock
@@ -10,8 +15,9 @@ from myco.hookspecs import hookimpl
 from myco.protocol.grammar import GLOBAL
 from myco.protocol.state import QUESTION_TTL_MS, SwarmState
 from myco.protocol.visibility import recent_for
-from myco.registry import Renderer, RendererRegistry
+from myco.registry import Renderer, RendererRegistry, ViewSectionRegistry
 from myco.serde import unstructure
+from myco.views.markdown import is_builtin, role_of, section_lines
 
 
 def snapshot(state: SwarmState, me: str, now: int) -> dict[str, Any]:
@@ -59,10 +65,29 @@ def snapshot(state: SwarmState, me: str, now: int) -> dict[str, Any]:
     }
 
 
-def render(state: SwarmState, session: str, now_ms: int, budget: int) -> str:
-    return json.dumps(snapshot(state, session, now_ms), ensure_ascii=False)
+def plugin_sections(
+    sections: ViewSectionRegistry, state: SwarmState, me: str, now: int
+) -> dict[str, Any]:
+    """Third-party sections *me* sees (the built-ins are the structured fields above)."""
+    out: dict[str, Any] = {}
+    for section in sections.for_role(role_of(me)):
+        if is_builtin(section):
+            continue
+        if section.data is not None:
+            out[section.heading] = section.data(state, me, now)
+        else:
+            out[section.heading] = section_lines(section, state, me, now, section.limit)
+    return out
+
+
+def render(
+    sections: ViewSectionRegistry, state: SwarmState, session: str, now_ms: int, budget: int
+) -> str:
+    body = snapshot(state, session, now_ms)
+    body["sections"] = plugin_sections(sections, state, session, now_ms)
+    return json.dumps(body, ensure_ascii=False)
 
 
 @hookimpl
-def register_renderers(renderers: RendererRegistry) -> None:
-    renderers.add(Renderer("json", render, "application/json; charset=utf-8"))
+def register_renderers(renderers: RendererRegistry, sections: ViewSectionRegistry) -> None:
+    renderers.add(Renderer("json", partial(render, sections), "application/json; charset=utf-8"))

@@ -1,26 +1,17 @@
-"""The markdown view every agent receives before each prompt (worker and DIRECTOR)."""
+"""The markdown view every agent receives before each prompt (worker and DIRECTOR).
+
+It lays out the registered view sections (:mod:`myco.views.markdown`).
+"""
 
 from __future__ import annotations
 
-import os
+from functools import partial
 
 from myco.hookspecs import hookimpl
-from myco.protocol.state import SwarmState
-from myco.registry import Renderer, RendererRegistry
+from myco.registry import Renderer, RendererRegistry, ViewSectionRegistry
 from myco.views import markdown
 
 
-def _lod_k() -> int:
-    try:
-        return int(os.environ.get("MYCO_LOD_K", "3"))
-    except ValueError:
-        return 3
-
-
-def render(state: SwarmState, session: str, now_ms: int, budget: int) -> str:
-    return markdown.render(state, session, now_ms, budget, _lod_k())
-
-
 @hookimpl
-def register_renderers(renderers: RendererRegistry) -> None:
-    renderers.add(Renderer("markdown", render))
+def register_renderers(renderers: RendererRegistry, sections: ViewSectionRegistry) -> None:
+    renderers.add(Renderer("markdown", partial(markdown.render, sections)))
