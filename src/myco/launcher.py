@@ -151,11 +151,16 @@ def myco_command() -> list[str]:
 
 
 def guide_for(session: str) -> tuple[str, str]:
-    """(protocol guide for the instructions file, role text for this session)."""
+    """(protocol guide for the instructions file, role text for this session).
+
+    The guide is assembled with the installed plugins: their verbs and guide entries.
+    """
     from myco import agent_guide
 
-    role = agent_guide.read(agent_guide.DIRECTOR) if session == DIRECTOR else ""
-    return agent_guide.read(agent_guide.PROTOCOL), role
+    try:
+        return agent_guide.for_role("director" if session == DIRECTOR else "worker")
+    except Exception as exc:
+        raise LaunchError(f"cannot assemble the agents' guide: {exc}") from None
 
 
 def find_adapter(name: str) -> tuple[Adapter, str, str]:

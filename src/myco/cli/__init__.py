@@ -75,6 +75,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("status", help="every session's status (JSON)")
 
+    g = sub.add_parser("guide", help="print the agents' guide, with what plugins add")
+    g.add_argument(
+        "--role",
+        choices=("worker", "director"),
+        default="worker",
+        help="the guide for a worker session (default) or the DIRECTOR",
+    )
+
     pl = sub.add_parser("plugins", help="list installed plugins (JSON)")
     pl.add_argument("--all", action="store_true", help="include built-in plugins")
 

@@ -101,6 +101,17 @@ def cmd_plugins(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_guide(args: argparse.Namespace) -> int:
+    from myco import agent_guide
+
+    try:
+        protocol, role = agent_guide.for_role(args.role)
+    except Exception as exc:
+        raise CommandError(f"cannot assemble the agents' guide: {exc}") from None
+    sys.stdout.write(agent_guide.printable(protocol, role))
+    return 0
+
+
 def cmd_token(args: argparse.Namespace) -> int:
     from myco.auth.tokens import TokenStore, new_token, strength_problem
 

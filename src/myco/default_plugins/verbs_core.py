@@ -173,24 +173,48 @@ def register_verbs(verbs: VerbRegistry) -> None:
         VerbSpec(
             "start",
             start,
-            "you begin working on <obj>",
+            "you begin working on something",
             lint=lambda st, ev, now: _pending_summary(st, ev, now),
+            example="start login-form",
         )
     )
     add(
         VerbSpec(
-            "done", done, "you finished and published <obj> (ref:, result:, re:)", lint=lint_done
+            "done",
+            done,
+            "finished and published (add `re:<obj>` if it fulfils a directive)",
+            lint=lint_done,
+            example="done login-form ref:feat/login result:ok",
         )
     )
-    add(VerbSpec("need", need, "you depend on <obj> (a peer's done or an up resource)"))
-    add(VerbSpec("block", block, "you are blocked; say why"))
-    add(VerbSpec("up", up, "a shared resource is available (addr:)"))
-    add(VerbSpec("down", down, "a shared resource went away"))
+    add(
+        VerbSpec(
+            "need",
+            need,
+            "you depend on a peer's `done` or an `up` resource",
+            example="need BACK.auth-api",
+        )
+    )
+    add(
+        VerbSpec(
+            "block", block, "you cannot proceed", example="block waiting for db credentials"
+        )
+    )
+    add(
+        VerbSpec(
+            "up",
+            up,
+            "a shared resource is available",
+            example="up dev-server addr:http://127.0.0.1:8080",
+        )
+    )
+    add(VerbSpec("down", down, "a shared resource went away", example="down dev-server"))
     add(
         VerbSpec(
             "private",
             private,
-            "a note only you see (ack:, re:)",
+            "a note only you see; `ack:` marks a message read",
+            example="private ack ack:msg/BACK-002.md",
             aliases=("log", "note"),
             lint=lint_private,
             visible=private_visible,

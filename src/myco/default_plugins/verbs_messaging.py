@@ -150,7 +150,8 @@ def register_verbs(verbs: VerbRegistry) -> None:
         VerbSpec(
             "ask",
             ask,
-            "ask <SESSION> a question (spec:msg/<file> for detail)",
+            "ask a session; it sees it under PENDING QUESTIONS",
+            example="ask BACK token-format spec:msg/FRONT-001.md",
             target=True,
             lint=lint_ask,
             visible=_visible,
@@ -160,18 +161,24 @@ def register_verbs(verbs: VerbRegistry) -> None:
         VerbSpec(
             "reply",
             reply,
-            "answer <SESSION> (re:<spec>, ack:, spec:)",
+            "answer a question (`re:` = the question's spec)",
+            example="reply FRONT jwt-hs256 re:msg/FRONT-001.md",
             target=True,
             lint=lint_reply,
             visible=reply_visible,
         )
     )
-    verbs.add(VerbSpec("say", say, "broadcast to everyone in the channel", visible=_visible))
+    verbs.add(
+        VerbSpec(
+            "say", say, "tell everyone", visible=_visible, example="say deploying front in 10min"
+        )
+    )
     verbs.add(
         VerbSpec(
             "direct",
             direct,
-            "instruct <SESSION> or all (DIRECTOR)",
+            "instruct a session or `all` (DIRECTOR only)",
+            example="direct BACK prioritise refresh tokens",
             target=True,
             allow_all=True,
             lint=lint_direct,

@@ -15,18 +15,25 @@ to ask SESSION to review ``<object>``, an artifact SESSION published with
 * the author is warned when SESSION has not published ``<object>`` (a typo, usually);
   the request is recorded anyway.
 
-Everything goes through one hook, ``register_verbs``: the verb itself (a
-:class:`~myco.registry.VerbSpec`) and an observer that sees every applied event. This
-module is the model to copy; ``docs/plugins/writing.md`` walks through it.
+The reviewer also sees its open requests in a ``## REVIEWS`` section of its view, and
+every agent's guide (``myco guide``, the file ``myco run`` writes) lists the verb and a
+short paragraph on reviews.
+
+Three hooks: ``register_verbs`` (the verb, a :class:`~myco.registry.VerbSpec`, and an
+observer that sees every applied event), ``register_view_sections`` (the REVIEWS
+section, a :class:`~myco.registry.ViewSection`) and ``register_guide`` (the paragraph, a
+:class:`~myco.registry.GuideEntry`). This module is the model to copy;
+``docs/plugins/writing.md`` walks through it.
 """
 
 from __future__ import annotations
 
-from myco import VerbSpec, hookimpl
+from myco import GuideEntry, VerbSpec, ViewSection, hookimpl
+from myco.clock import iso_s
 from myco.protocol.events import Event
 from myco.protocol.grammar import first_word
-from myco.protocol.state import Question, SwarmState
-from myco.registry import VerbRegistry
+from myco.protocol.state import QUESTION_TTL_MS, Question, SwarmState
+from myco.registry import GuideRegistry, VerbRegistry, ViewSectionRegistry
 
 #: the ``Question.kind`` of a review request; views print it before the detail
 KIND = "review"
@@ -100,6 +107,38 @@ def lint_review(state: SwarmState, event: Event, now_ms: int) -> list[str]:
     ]
 
 
+def reviews_for_me(state: SwarmState, me: str, now_ms: int, limit: int) -> list[str]:
+    """The ``## REVIEWS`` section: open review requests addressed to *me*, oldest first.
+
+    No line when there is none: the section then stays out of the view. myco neutralises
+    the text (a requester could write markup) and keeps the view within its budget.
+    """
+    mine = [
+        q
+        for q in state.live_questions(now_ms, QUESTION_TTL_MS)
+        if q.kind == KIND and q.target == me
+    ]
+    lines = []
+    for q in mine[:limit]:
+        words = q.text.split(None, 1)
+        detail = f" {words[1]}" if len(words) > 1 else ""
+        lines.append(
+            f"- [{iso_s(q.ts_ms)}] {q.asker} asks you to review `{q.subject}`{detail} "
+            f"(close: `done {q.subject} re:{q.subject}` or `reply {q.asker} … re:{q.subject}`)"
+        )
+    if len(mine) > limit:
+        lines.append(f"_… {len(mine) - limit} more review request(s)._")
+    return lines
+
+
+GUIDE = """\
+Ask a peer to review something it published with `review <SESSION> <object> [detail]`.
+Requests addressed to you are listed under REVIEWS (and PENDING QUESTIONS). Close one by
+publishing the reviewed version with `done <object> re:<object>`, or by answering with
+`reply <SESSION> <verdict> re:<object>`.
+"""
+
+
 @hookimpl
 def register_verbs(verbs: VerbRegistry) -> None:
     """Add the ``review`` verb and the observer that closes review requests."""
@@ -107,9 +146,32 @@ def register_verbs(verbs: VerbRegistry) -> None:
         VerbSpec(
             "review",
             review,
-            "ask <SESSION> to review <object> it published (closed by its done re:<object>)",
+            "ask a session to review an artifact it published (closed by its `done … re:`)",
             target=True,
             lint=lint_review,
+            example="review BACK auth-api check the error paths",
         )
     )
     verbs.observe(close_reviews)
+
+
+@hookimpl
+def register_view_sections(sections: ViewSectionRegistry) -> None:
+    """Add ``## REVIEWS`` to every session's view, just before PENDING QUESTIONS."""
+    sections.add(
+        ViewSection(
+            "REVIEWS",
+            reviews_for_me,
+            order=850,
+            limit=20,
+            steps=(5,),
+            label="review request(s)",
+            addressed=True,
+        )
+    )
+
+
+@hookimpl
+def register_guide(guide: GuideRegistry) -> None:
+    """Teach agents the verb: a paragraph in the guide (the verbs table lists it already)."""
+    guide.add(GuideEntry("Reviews", GUIDE))
