@@ -195,11 +195,7 @@ def register_verbs(verbs: VerbRegistry) -> None:
             example="need BACK.auth-api",
         )
     )
-    add(
-        VerbSpec(
-            "block", block, "you cannot proceed", example="block waiting for db credentials"
-        )
-    )
+    add(VerbSpec("block", block, "you cannot proceed", example="block waiting for db credentials"))
     add(
         VerbSpec(
             "up",
