@@ -16,23 +16,30 @@ only those it asks for.
 
 ## How hooks are called
 
+- **Every hook is an ordinary pluggy call**: wrappers (`@hookimpl(wrapper=True)`, or the
+  older `hookwrapper=True`) run around the other implementations, `tryfirst` and
+  `trylast` are honoured, and each implementation receives only the arguments it names.
 - **Registration hooks** (`register_*`) are called once, synchronously, while a daemon, a
   `myco.testing.Swarm` or another host is built. Each receives a typed registry and adds
-  to it. Built-in plugins fill a registry first, then third-party plugins. A registry
-  refuses a name another plugin already took, with a `RegistryError` that names both
-  plugins, unless the newcomer passes `replace=True`: the outcome never depends on
-  pluggy's call order.
+  to it. Built-in plugins fill a registry first (in the order of `DEFAULT_PLUGINS`), then
+  third-party plugins, unless one says `tryfirst=True`. A registry refuses a name another
+  plugin already took, with a `RegistryError` that names both plugins (a wrapper is named
+  for what it adds before or after its `yield`), unless the newcomer passes
+  `replace=True`.
 - **`authenticate`, `startup` and `shutdown`** may be plain functions or `async def`.
   myco calls the hook, then awaits each result that is awaitable, in call order. None of
   the hooks uses pluggy's `firstresult`: a coroutine is not `None`, so it would always win.
 - **Call order** is pluggy's: `tryfirst=True` implementations first, `trylast=True` ones
-  last, otherwise the most recently registered first. Built-ins are registered after
-  entry-point plugins, so they run before them; write `@hookimpl(tryfirst=True)` to run
-  before a built-in.
+  last, otherwise the most recently registered first. `make_plugin_manager` registers
+  entry-point plugins, then `extra` plugins, then the built-ins (in reverse), so the
+  built-ins run first, in the order listed; write `@hookimpl(tryfirst=True)` to run
+  before a built-in. A plugin registered on the manager afterwards runs before them.
 - **Errors** are not swallowed: an exception raised by an implementation propagates to
   the caller (the daemon fails to start, the request fails with a 500 logged by the
   daemon, and so on), except `AuthError` from `authenticate`, which is the way to refuse
-  a request.
+  a request, and `events_ingested`, a notification: an implementation (or wrapper) that
+  raises is logged (`events_ingested failed`, with the plugin's name) and the others
+  still run; the post stays accepted.
 
 ## Evolution policy
 
@@ -45,8 +52,9 @@ Plugins written against one myco release keep working on the next ones:
   that is going away first warns, through pluggy's `warn_on_impl` / `warn_on_impl_args`,
   for at least one minor release, with the replacement in the warning and in the
   changelog.
-- **Registries only grow.** New optional fields on `VerbSpec`, `Renderer` and
-  `StorageBackend` get defaults; existing fields keep their meaning.
+- **Registries only grow.** New optional fields on `VerbSpec`, `Renderer`,
+  `StorageBackend`, `ViewSection` and `GuideEntry` get defaults; existing fields keep
+  their meaning.
 - **Every hook carries `versionadded`** in its docstring; a changed hook gets a
   `versionchanged` note and a changelog entry.
 - **New hooks** get a docstring here (it is the reference: `docs/plugins/hooks.md` is
@@ -325,8 +333,10 @@ def events_ingested(tenant: Tenant, events: Sequence[Event]) -> None:
     between daemons will call it for the events a replica learns from the store; no
     built-in backend does yet.
 
-    The hook runs on the ingest path and is called synchronously: keep it fast and never
-    block. To do I/O, start a task (`asyncio.get_running_loop().create_task(...)`) and keep
+    An implementation that raises is logged with its plugin's name and skipped: the post
+    still answers 200, and the other implementations and the live streams (dashboard)
+    still get the events. The hook runs on the ingest path and is called synchronously:
+    keep it fast and never block. To do I/O, start a task (`asyncio.get_running_loop().create_task(...)`) and keep
     a reference to it. An `async def` implementation would never be awaited.
 
     :param tenant: the `myco.tenants.Tenant`: `tenant.id`, `tenant.state` (the
