@@ -9,7 +9,12 @@ import structlog
 
 from myco.config import Config
 from myco.plugins import Hooks, make_plugin_manager
-from myco.registry import RendererRegistry, TransportRegistry, VerbRegistry
+from myco.registry import (
+    RendererRegistry,
+    TransportRegistry,
+    VerbRegistry,
+    ViewSectionRegistry,
+)
 from myco.storage.contract import Storage
 from myco.storage.tailer import Tailer
 from myco.tenants import TenantManager
@@ -29,7 +34,9 @@ class Daemon:
         self.pm = pm if pm is not None else make_plugin_manager()
         self.hooks = Hooks(self.pm)
         self.verbs: VerbRegistry = self.hooks.register_verbs()
-        self.renderers: RendererRegistry = self.hooks.register_renderers()
+        #: every view section (the markdown and JSON views lay them out)
+        self.sections: ViewSectionRegistry = self.hooks.register_view_sections()
+        self.renderers: RendererRegistry = self.hooks.register_renderers(self.sections)
         self.transports: TransportRegistry = self.hooks.register_transports()
         backends = self.hooks.register_storage()
         backend = backends.get(config.storage)
