@@ -367,6 +367,6 @@ def test_writing_tutorial_tests_pass(example_plugin: ModuleType) -> None:
     namespace: dict[str, Any] = {}
     exec(compile(code, "docs/plugins/writing.md", "exec"), namespace)
     tests = [fn for name, fn in namespace.items() if name.startswith("test_")]
-    assert len(tests) == 2
+    assert len(tests) == 3
     for fn in tests:
         fn()

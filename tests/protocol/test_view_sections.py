@@ -206,7 +206,10 @@ def test_huge_addressed_plugin_section_is_cut_and_says_so() -> None:
     assert len(view) <= 9000
     body = swarm.section("back", "FOR YOU").splitlines()
     assert body[0].startswith("- item 0 ")
-    assert re.fullmatch(r"_… \d+ more line\(s\) for you not shown, .*_", body[-1])
+    assert re.fullmatch(
+        r"_… \d+ more line\(s\) for you not shown \(view budget\); the JSON view has them all\._",
+        body[-1],
+    )
     assert "line(s) of FOR YOU" in view.rstrip().splitlines()[-1]
 
 
@@ -258,3 +261,10 @@ def test_json_view_has_plugin_sections() -> None:
     assert "NOW" not in body["sections"]  # built-ins are the structured fields
     director = json.loads(swarm.view("director", "json"))["sections"]
     assert set(director) == {"SAYS", "RAW", "DIRECTOR ONLY"}
+
+
+@pytest.mark.parametrize("budget", [0, 50, 300, 700, 1000])
+def test_even_a_tiny_budget_holds(budget: int) -> None:
+    swarm = hostile_swarm(budget)
+    for viewer in ("evil", "w3", "director"):
+        assert len(swarm.view(viewer)) <= budget, viewer

@@ -407,8 +407,8 @@ def test_addressed_content_is_cut_last_and_says_so() -> None:
     shown = [i for i in range(10) if any(f"task-{i} " in line for line in directives)]
     assert shown == list(range(len(shown))) and len(shown) >= 5  # the oldest first
     assert directives[-1] == (
-        f"_… {10 - len(shown)} more line(s) for you not shown, to fit the view budget; "
-        "the JSON view (`?format=json`) has them all._"
+        f"_… {10 - len(shown)} more line(s) for you not shown (view budget); "
+        "the JSON view has them all._"
     )
     note = view.rstrip("\n").splitlines()[-1]
     assert note.startswith("_View trimmed to fit 1500 characters: left out ")

@@ -96,8 +96,8 @@ class _Block:
         self._chars -= len(self.lines.pop())
         self.cut += 1
         self.note = (
-            f"_… {self.cut} more line(s) for you not shown, to fit the view budget; "
-            "the JSON view (`?format=json`) has them all._"
+            f"_… {self.cut} more line(s) for you not shown (view budget); "
+            "the JSON view has them all._"
         )
         self._measure()
 
