@@ -336,8 +336,9 @@ def events_ingested(tenant: Tenant, events: Sequence[Event]) -> None:
     An implementation that raises is logged with its plugin's name and skipped: the post
     still answers 200, and the other implementations and the live streams (dashboard)
     still get the events. The hook runs on the ingest path and is called synchronously:
-    keep it fast and never block. To do I/O, start a task (`asyncio.get_running_loop().create_task(...)`) and keep
-    a reference to it. An `async def` implementation would never be awaited.
+    keep it fast and never block. To do I/O, start a task
+    (`asyncio.get_running_loop().create_task(...)`) and keep a reference to it. An
+    `async def` implementation would never be awaited.
 
     :param tenant: the `myco.tenants.Tenant`: `tenant.id`, `tenant.state` (the
         `SwarmState`, already updated) and `tenant.daemon`.

@@ -233,28 +233,28 @@ def count_items(lines: list[str]) -> int:
 class ViewSection:
     """One ``## HEADING`` block of the markdown view (and an entry of the JSON view).
 
-    :param heading: the text after ``## `` (one line); also the registry key.
-    :param render: ``render(state, session, now_ms, limit) -> lines``: the section's lines
+    :ivar heading: the text after ``## `` (one line); also the registry key.
+    :ivar render: ``render(state, session, now_ms, limit) -> lines``: the section's lines
         for *session* at *now_ms*, showing at most *limit* items. No lines: the section
         is left out of the view. Text of a third-party section is neutralised by
         :func:`myco.sanitize.view_text` when laid out (a plugin cannot forget).
-    :param roles: who sees it: ``"worker"``, ``"director"`` or both.
-    :param order: position in the view, smaller first. Built-ins: NOW 100, SESSIONS 150,
+    :ivar roles: who sees it: ``"worker"``, ``"director"`` or both.
+    :ivar order: position in the view, smaller first. Built-ins: NOW 100, SESSIONS 150,
         DIRECTIVES 200, PUBLISHED ARTIFACTS 300, YOUR BLOCKERS 400, DEPENDENCY GRAPH 410,
         YOUR DEPENDENTS 450, CONFLICTS 470, BROADCASTS 500, PEERS 600, SHARED RESOURCES
         700, RECENT EVENTS 800, PENDING QUESTIONS 900, PENDING MESSAGES 1000.
-    :param priority: when the view is over its budget, sections with a lower priority
+    :ivar priority: when the view is over its budget, sections with a lower priority
         shrink first (through *steps*), then are cut first. Built-ins range from 10
         (RECENT EVENTS) to 90 (CONFLICTS); sections addressed to the viewer have 1000.
-    :param limit: the *limit* given to *render* while the view fits its budget.
-    :param steps: smaller limits tried in turn while the view is over budget.
-    :param label: what the trim note calls the items left out (``"older event(s)"``).
-    :param addressed: addressed to the viewer (directives, questions, messages): never
+    :ivar limit: the *limit* given to *render* while the view fits its budget.
+    :ivar steps: smaller limits tried in turn while the view is over budget.
+    :ivar label: what the trim note calls the items left out (``"older event(s)"``).
+    :ivar addressed: addressed to the viewer (directives, questions, messages): never
         dropped; if the budget forces a cut, the section keeps its first lines and says
         how many were cut.
-    :param count: ``count(lines) -> int``, items among rendered lines, for the trim note
+    :ivar count: ``count(lines) -> int``, items among rendered lines, for the trim note
         (default :func:`count_items`: list items and table rows).
-    :param data: ``data(state, session, now_ms)``: plain data for the JSON view's
+    :ivar data: ``data(state, session, now_ms)``: plain data for the JSON view's
         ``sections`` object; default: the rendered lines.
     """
 
@@ -316,10 +316,10 @@ def _section_problem(section: ViewSection) -> str:
 class GuideEntry:
     """A part of the agents' guide that ``myco run`` writes and ``myco guide`` prints.
 
-    :param heading: its ``## heading`` in the guide (one line); also the registry key.
-    :param text: markdown paragraphs, written as they are.
-    :param roles: who it is for: ``"worker"``, ``"director"`` or both.
-    :param order: position among the entries, after the base guide; smaller first.
+    :ivar heading: its ``## heading`` in the guide (one line); also the registry key.
+    :ivar text: markdown paragraphs, written as they are.
+    :ivar roles: who it is for: ``"worker"``, ``"director"`` or both.
+    :ivar order: position among the entries, after the base guide; smaller first.
     """
 
     heading: str
