@@ -33,6 +33,8 @@ from myco.testing import Swarm
 EXAMPLE = Path(__file__).resolve().parent.parent / "plugins" / "myco-example"
 SELECTION_VARS = ("MYCO_LOAD_PLUGINS", "MYCO_DISABLE_PLUGINS")
 QUESTIONS = "PENDING QUESTIONS"
+#: every hook the example implements, as `myco plugins` lists them
+EXAMPLE_HOOKS = ["events_ingested", "register_serve_options", "register_verbs"]
 
 
 def plugin_env(**overrides: str) -> dict[str, str]:
@@ -108,7 +110,7 @@ def test_entry_point_discovered(pm: pluggy.PluginManager, example_plugin: Module
         "name": "review",
         "package": "myco-example",
         "version": metadata.version("myco-example"),
-        "hooks": ["register_verbs"],
+        "hooks": EXAMPLE_HOOKS,
     }
 
 
@@ -126,7 +128,7 @@ def run_myco_plugins(*args: str, env: Mapping[str, str]) -> list[dict[str, Any]]
 @pytest.mark.usefixtures("example_plugin")
 def test_myco_plugins_cli_lists_it() -> None:
     entry = review_entry(run_myco_plugins(env=plugin_env()))
-    assert entry["hooks"] == ["register_verbs"]
+    assert entry["hooks"] == EXAMPLE_HOOKS
     assert entry["package"] == "myco-example"
     everything = run_myco_plugins("--all", env=plugin_env())
     names = {p["name"] for p in everything}
@@ -147,7 +149,7 @@ async def test_plugins_json_lists_it(client: Any) -> None:
     resp = await client.get("/-/plugins.json")
     assert resp.status == 200
     entry = review_entry(await resp.json())
-    assert entry["hooks"] == ["register_verbs"]
+    assert entry["hooks"] == EXAMPLE_HOOKS
     assert entry["package"] == "myco-example"
 
 

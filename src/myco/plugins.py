@@ -29,7 +29,9 @@ if TYPE_CHECKING:
     from aiohttp import web
 
     from myco.auth.actor import Actor
+    from myco.cli.registry import CommandRegistry
     from myco.daemon import Daemon
+    from myco.options import OptionRegistry
     from myco.protocol.events import Event
     from myco.tenants import Tenant
 
@@ -180,6 +182,24 @@ class Hooks:
 
     def events_ingested(self, tenant: Tenant, events: Sequence[Event]) -> None:
         self.pm.hook.events_ingested(tenant=tenant, events=events)
+
+    # -- command line (options and commands that plugins own) -------------------------
+
+    def register_serve_options(self) -> OptionRegistry:
+        """Every ``myco serve`` option the installed plugins declare."""
+        from myco.options import OptionRegistry
+
+        options = OptionRegistry()
+        self.pm.hook.register_serve_options(options=options)
+        return options
+
+    def register_commands(self) -> CommandRegistry:
+        """Every ``myco`` subcommand the installed plugins add."""
+        from myco.cli.registry import CommandRegistry
+
+        commands = CommandRegistry()
+        self.pm.hook.register_commands(commands=commands)
+        return commands
 
 
 async def maybe_await(value: Any) -> Any:

@@ -113,3 +113,9 @@ def register_verbs(verbs: VerbRegistry) -> None:
         )
     )
     verbs.observe(close_reviews)
+
+
+# The plugin's `myco serve --review-dispatch` option and what it does (myco_example.dispatch):
+# pluggy finds hook implementations among the module's attributes, so importing them here
+# registers them with the rest of the plugin.
+from myco_example.dispatch import events_ingested, register_serve_options  # noqa: E402, F401
