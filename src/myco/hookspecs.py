@@ -174,7 +174,11 @@ def register_transports(transports: TransportRegistry) -> None:
         `myco.transports.Transport`: a `name` and `setup(app, daemon)`, which adds routes,
         middlewares or `cleanup_ctx` entries to the application. Every route requires
         authentication (the `authenticate` hook) unless its route name is added to
-        `app[myco.web.keys.PUBLIC_ROUTES]`.
+        `app[myco.web.keys.PUBLIC_ROUTES]`. A transport serving HTTP routes documents them
+        with `openapi(daemon)`, returning `{"paths": {...}, "schemas": {...}}`
+        (`myco.transports.DocumentedTransport`): `GET /openapi.json` merges every
+        transport's paths, so a disabled transport's paths leave with it. What a caller
+        may do is decided by `myco.policy.ensure(actor, action, resource)`.
     :returns: nothing; the return value is ignored.
 
     .. versionadded:: 0.1

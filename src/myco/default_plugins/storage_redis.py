@@ -1,7 +1,7 @@
 """The ``redis`` storage backend: several daemon replicas sharing one Redis.
 
 ``myco serve --storage redis --redis-url redis://HOST:6379/0`` (or ``$MYCO_REDIS_URL``).
-redis-py is an optional dependency (``pip install 'myco[redis]'``), imported only when the
+redis-py is an optional dependency (``pip install 'myco-daemon[redis]'``), imported only when the
 backend is chosen, so the core runs without it. The backend lives in
 :mod:`myco.storage.redis_store`; ``docs/deployment.md`` covers running replicas. Its
 settings are the ``redis`` namespace: ``config.plugin("redis")``.
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from myco.config import Config
     from myco.storage.contract import Storage
 
-MISSING = "myco serve --storage redis needs redis-py: pip install 'myco[redis]'"
+MISSING = "myco serve --storage redis needs redis-py: pip install 'myco-daemon[redis]'"
 
 #: ``--redis-url`` / ``$MYCO_REDIS_URL`` (prefer the variable when the URL holds a password)
 REDIS_URL = Option(
