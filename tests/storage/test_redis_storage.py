@@ -387,5 +387,5 @@ def test_plugin_offers_redis_and_explains_a_missing_client(
     daemon = Daemon(config, make_plugin_manager(load_entrypoints=False))
     assert isinstance(daemon.storage, RedisStorage)
     monkeypatch.setitem(sys.modules, "redis.asyncio", None)  # as if not installed
-    with pytest.raises(ConfigError, match=r"pip install 'myco\[redis\]'"):
+    with pytest.raises(ConfigError, match=r"pip install 'myco-daemon\[redis\]'"):
         Daemon(config, make_plugin_manager(load_entrypoints=False))
