@@ -101,7 +101,8 @@ def _child(data_dir: str, out: str) -> None:
 
     structlog.configure(logger_factory=structlog.PrintLoggerFactory(sys.stderr))
     rss_before = status_kib("self", "VmRSS")
-    daemon = Daemon(Config(data_dir=Path(data_dir), fsync="no", access_log=False))
+    config = Config(data_dir=Path(data_dir), access_log=False, plugins={"file": {"fsync": "no"}})
+    daemon = Daemon(config)
 
     async def run() -> dict[str, float]:
         t0 = time.perf_counter()

@@ -32,7 +32,7 @@ def pm() -> pluggy.PluginManager:
 
 @pytest.fixture
 def config(tmp_path: Path) -> Config:
-    return Config(data_dir=tmp_path / "data", fsync="no", access_log=False)
+    return Config(data_dir=tmp_path / "data", access_log=False, plugins={"file": {"fsync": "no"}})
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 
-import attrs
 import pluggy
 import pytest
 from aiohttp import ClientResponse, web
@@ -13,8 +12,9 @@ from aiohttp.test_utils import TestClient, make_mocked_request
 from pytest_aiohttp import AiohttpClient
 
 from myco.auth.ratelimit import RateLimiter
+from myco.auth.settings import TenantMode
 from myco.auth.tokens import TokenStore, new_token, tenant_id
-from myco.config import Config, TenantMode
+from myco.config import Config
 from myco.daemon import Daemon
 from myco.default_plugins.auth_token import bearer_token, state_for
 from myco.web.app import create_app
@@ -39,7 +39,7 @@ def make_client(
     async def make(
         tenants: TenantMode = "open", limiter: RateLimiter | None = None
     ) -> tuple[Client, Daemon]:
-        daemon = Daemon(attrs.evolve(config, tenants=tenants), pm)
+        daemon = Daemon(config.with_settings("auth", tenants=tenants), pm)
         if limiter is not None:
             state_for(daemon).limiter = limiter
         client = await aiohttp_client(create_app(daemon))

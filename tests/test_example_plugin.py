@@ -36,7 +36,14 @@ EXAMPLE = Path(__file__).resolve().parent.parent / "plugins" / "myco-example"
 SELECTION_VARS = ("MYCO_LOAD_PLUGINS", "MYCO_DISABLE_PLUGINS")
 QUESTIONS = "PENDING QUESTIONS"
 REVIEWS = "REVIEWS"
-HOOKS = ["register_guide", "register_verbs", "register_view_sections"]
+#: every hook the example implements, as `myco plugins` lists them
+EXAMPLE_HOOKS = [
+    "events_ingested",
+    "register_guide",
+    "register_serve_options",
+    "register_verbs",
+    "register_view_sections",
+]
 
 
 def plugin_env(**overrides: str) -> dict[str, str]:
@@ -112,7 +119,7 @@ def test_entry_point_discovered(pm: pluggy.PluginManager, example_plugin: Module
         "name": "review",
         "package": "myco-example",
         "version": metadata.version("myco-example"),
-        "hooks": HOOKS,
+        "hooks": EXAMPLE_HOOKS,
     }
 
 
@@ -130,7 +137,7 @@ def run_myco_plugins(*args: str, env: Mapping[str, str]) -> list[dict[str, Any]]
 @pytest.mark.usefixtures("example_plugin")
 def test_myco_plugins_cli_lists_it() -> None:
     entry = review_entry(run_myco_plugins(env=plugin_env()))
-    assert entry["hooks"] == HOOKS
+    assert entry["hooks"] == EXAMPLE_HOOKS
     assert entry["package"] == "myco-example"
     everything = run_myco_plugins("--all", env=plugin_env())
     names = {p["name"] for p in everything}
@@ -151,7 +158,7 @@ async def test_plugins_json_lists_it(client: Any) -> None:
     resp = await client.get("/-/plugins.json")
     assert resp.status == 200
     entry = review_entry(await resp.json())
-    assert entry["hooks"] == HOOKS
+    assert entry["hooks"] == EXAMPLE_HOOKS
     assert entry["package"] == "myco-example"
 
 

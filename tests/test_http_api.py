@@ -8,6 +8,10 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
+from myco.config import Config
+from myco.daemon import Daemon
+from myco.plugins import make_plugin_manager
+from myco.web.app import create_app
 from tests.conftest import AUTH, TOKEN2, Api
 
 Client = TestClient[Any, Any]
@@ -242,7 +246,34 @@ async def test_json_view_format(api: Api, client: Client) -> None:
     assert bad.status == 400 and "unknown view format" in (await bad.json())["error"]
 
 
-async def test_openapi_lists_every_route(client: Client) -> None:
+DASHBOARD = "myco.default_plugins.dashboard"
+
+
+@pytest.mark.parametrize(
+    ("env", "present", "absent"),
+    [
+        ({"MYCO_LOAD_PLUGINS": ""}, ["/-/dashboard/state", "/"], ["/metrics"]),
+        (
+            {"MYCO_LOAD_PLUGINS": "", "MYCO_DISABLE_PLUGINS": DASHBOARD},
+            ["/events"],
+            ["/-/dashboard/state", "/"],
+        ),
+        # a third-party route plugin, installed for real (plugins/myco-metrics)
+        ({"MYCO_LOAD_PLUGINS": "metrics"}, ["/metrics", "/-/dashboard/state"], []),
+    ],
+    ids=["built-ins", "dashboard-disabled", "metrics-plugin"],
+)
+async def test_openapi_lists_every_route(
+    aiohttp_client: Any,
+    config: Config,
+    env: dict[str, str],
+    present: list[str],
+    absent: list[str],
+) -> None:
+    if "/metrics" in present:  # installed by tox; a skip fails CI (MYCO_FAIL_ON_SKIP=1)
+        pytest.importorskip("myco_metrics", reason="pip install -e plugins/myco-metrics")
+    daemon = Daemon(config, make_plugin_manager(env=env))
+    client = await aiohttp_client(create_app(daemon))
     doc = await (await client.get("/openapi.json")).json()
     assert doc["openapi"].startswith("3.1")
     documented = {(path, method.upper()) for path, ops in doc["paths"].items() for method in ops}
@@ -253,6 +284,8 @@ async def test_openapi_lists_every_route(client: Client) -> None:
         if route.method != "HEAD" and path:
             served.add((path, route.method))
     assert documented == served
+    assert set(present) <= set(doc["paths"])
+    assert not set(absent) & set(doc["paths"])
 
 
 async def test_view_is_rendered_at_request_time(api: Api, daemon: Any) -> None:

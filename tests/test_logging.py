@@ -19,7 +19,8 @@ async def test_each_request_logs_one_line(
 ) -> None:
     import hashlib
 
-    daemon = Daemon(Config(data_dir=tmp_path, fsync="no", access_log=True), pm)
+    config = Config(data_dir=tmp_path, access_log=True, plugins={"file": {"fsync": "no"}})
+    daemon = Daemon(config, pm)
     client = await aiohttp_client(create_app(daemon))
     with capture_logs() as logs:
         resp = await client.post(

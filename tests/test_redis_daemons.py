@@ -31,7 +31,12 @@ Replicas = Callable[..., Awaitable[list[Daemon]]]
 
 
 def config(url: str, tmp_path: Path) -> Config:
-    return Config(data_dir=tmp_path / "data", storage="redis", redis_url=url, access_log=False)
+    return Config(
+        data_dir=tmp_path / "data",
+        storage="redis",
+        access_log=False,
+        plugins={"redis": {"redis_url": url}},
+    )
 
 
 @pytest.fixture

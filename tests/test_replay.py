@@ -39,7 +39,7 @@ SCRIPT = [
 
 async def build(data: Path) -> Daemon:
     daemon = Daemon(
-        Config(data_dir=data, fsync="always", access_log=False),
+        Config(data_dir=data, access_log=False, plugins={"file": {"fsync": "always"}}),
         make_plugin_manager(load_entrypoints=False),
     )
     await daemon.start()

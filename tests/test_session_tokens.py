@@ -11,7 +11,6 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-import attrs
 import pluggy
 import pytest
 from aiohttp import web
@@ -116,7 +115,7 @@ def make_client(
     aiohttp_client: AiohttpClient, config: Config, pm: pluggy.PluginManager
 ) -> MakeClient:
     async def make(**changes: Any) -> tuple[Client, Daemon]:
-        daemon = Daemon(attrs.evolve(config, **changes), pm)
+        daemon = Daemon(config.with_settings("auth", **changes), pm)
         return await aiohttp_client(create_app(daemon)), daemon
 
     return make
@@ -254,6 +253,41 @@ async def test_require_mode_only_director_may_direct(make_client: MakeClient, li
             "/events", json={"session": "ALICE", "events": ["start x"]}, headers=bearer(ALICE)
         )
     ).status == 200
+
+
+async def test_require_mode_only_director_or_the_tenant_token_dispatches_to_others(
+    make_client: MakeClient,
+) -> None:
+    """Issue 11 defect 7: a worker's token queued prompts for any session."""
+    client, _ = await make_client(require_session_tokens=True)
+    await client.get("/status", headers=bearer(TOKEN))  # the daemon learns the key
+    prompt = {"prompt": "drop everything"}
+    refused = await client.post("/dispatch/BOB", json=prompt, headers=bearer(ALICE))
+    assert await status_of(refused) == (
+        403,
+        {
+            "ok": False,
+            "error": (
+                "only DIRECTOR or the tenant token may queue a prompt for another session on "
+                "this daemon (--require-session-tokens); ALICE may not dispatch to BOB"
+            ),
+        },
+    )
+    assert (await client.get("/dispatch/BOB", headers=bearer(BOB))).status == 204  # nothing queued
+    for token, target in [(ALICE, "alice"), (DIRECTOR, "BOB"), (TOKEN, "BOB")]:
+        resp = await client.post(f"/dispatch/{target}", json=prompt, headers=bearer(token))
+        assert resp.status == 200, (token, target, await resp.text())
+    taken = await client.get("/dispatch/BOB", headers=bearer(BOB))
+    assert (await taken.json())["prompt"] == "drop everything"
+
+
+async def test_without_require_mode_a_session_token_dispatches_anywhere(
+    make_client: MakeClient,
+) -> None:
+    client, _ = await make_client()
+    await client.get("/status", headers=bearer(TOKEN))
+    resp = await client.post("/dispatch/BOB", json={"prompt": "p"}, headers=bearer(ALICE))
+    assert resp.status == 200
 
 
 async def test_without_require_mode_anyone_may_direct(make_client: MakeClient) -> None:

@@ -44,7 +44,11 @@ def test_bad_network_is_named() -> None:
 async def test_bans_follow_the_forwarded_client(
     aiohttp_client: Any, tmp_path: Path, pm: pluggy.PluginManager
 ) -> None:
-    config = Config(data_dir=tmp_path, fsync="no", access_log=False, trusted_proxies=("127.0.0.1",))
+    config = Config(
+        data_dir=tmp_path,
+        access_log=False,
+        plugins={"file": {"fsync": "no"}, "auth": {"trusted_proxies": ("127.0.0.1",)}},
+    )
     client = await aiohttp_client(create_app(Daemon(config, pm)))
 
     def via(ip: str) -> dict[str, str]:

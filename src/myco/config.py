@@ -1,15 +1,20 @@
-"""Daemon configuration: one frozen value built from the command line and environment."""
+"""Daemon configuration: one frozen value built from the command line and environment.
+
+Core settings are attributes; each plugin's settings live in its own namespace,
+``config.plugin("file")``, filled from the options the plugin declared with the
+``register_serve_options`` hook (see :mod:`myco.options`).
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from attrs import frozen
+from attrs import evolve, field, frozen
 
-FsyncPolicy = Literal["always", "everysec", "no"]
-TenantMode = Literal["open", "closed"]
+from myco.options import Settings, copy_settings
 
 DEFAULT_PORT = 8000
 DEFAULT_VIEW_BUDGET = 9000
@@ -34,50 +39,47 @@ def _env_int(name: str, default: int) -> int:
 
 @frozen
 class Config:
-    """Everything the daemon needs to know at start-up.
+    """Everything the daemon core needs to know at start-up.
 
-    :param fsync: when appended events reach the disk: after every append (``always``),
-        once a second (``everysec``, like Redis's appendfsync) or when the OS decides (``no``).
-    :param tenants: ``open`` creates a tenant for any strong new token; ``closed`` accepts
-        only tokens registered with ``myco token add``.
+    :param data_dir: the daemon's directory, shared by plugins (the file store keeps its
+        tenants there, the auth plugin its registered tokens).
+    :param storage: the storage backend's name (``--storage``).
     :param view_budget: the most characters a view may have.
+    :param plugins: each plugin's settings, namespace -> name -> value; read them with
+        :meth:`plugin`.
     """
 
     host: str = "127.0.0.1"
     port: int = DEFAULT_PORT
     data_dir: Path = Path(".")
-    fsync: FsyncPolicy = "everysec"
     storage: str = "file"
-    tenants: TenantMode = "open"
     view_budget: int = DEFAULT_VIEW_BUDGET
-    redis_url: str = "redis://127.0.0.1:6379/0"
     log_format: Literal["auto", "json", "console"] = "auto"
     access_log: bool = True
-    #: tenants one client address may create per hour (open mode)
-    new_tenants_per_hour: int = 10
-    #: acting as a session needs that session's token (``myco token session``), and only
-    #: DIRECTOR may post ``direct``; the tenant token keeps its tenant-wide reads
-    require_session_tokens: bool = False
-    #: reverse proxies (IPs or networks) whose ``X-Forwarded-For`` names the real client
-    trusted_proxies: tuple[str, ...] = ()
+    plugins: Mapping[str, Mapping[str, Any]] = field(
+        factory=dict, converter=copy_settings, hash=False
+    )
+
+    def plugin(self, namespace: str) -> Settings:
+        """The settings of one plugin (empty when it declared none or is not installed)."""
+        return Settings(namespace, self.plugins.get(namespace, {}))
+
+    def with_settings(self, namespace: str, **values: Any) -> Config:
+        """A copy with *values* changed in the settings of *namespace*."""
+        merged = {**self.plugins, namespace: {**self.plugins.get(namespace, {}), **values}}
+        return evolve(self, plugins=merged)
 
     @classmethod
     def from_env(cls, **overrides: object) -> Config:
-        """Defaults, then ``MYCO_*`` environment variables, then *overrides*."""
+        """Defaults, then ``MYCO_*`` environment variables, then *overrides*.
+
+        Plugin settings are not read here: pass ``plugins=`` (see
+        :meth:`myco.options.OptionRegistry.resolve`).
+        """
         values: dict[str, object] = {
             "data_dir": default_data_dir(),
             "view_budget": _env_int("MYCO_VIEW_BUDGET", DEFAULT_VIEW_BUDGET),
-            "new_tenants_per_hour": _env_int("MYCO_NEW_TENANTS_PER_HOUR", 10),
-            "trusted_proxies": tuple(
-                p.strip()
-                for p in os.environ.get("MYCO_TRUSTED_PROXIES", "").split(",")
-                if p.strip()
-            ),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         values["data_dir"] = Path(str(values["data_dir"])).expanduser()
         return cls(**values)  # type: ignore[arg-type]
-
-    @property
-    def tenants_dir(self) -> Path:
-        return self.data_dir / "tenants"

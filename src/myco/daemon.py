@@ -23,7 +23,8 @@ log = structlog.get_logger("myco.daemon")
 
 
 class ConfigError(Exception):
-    """The configuration names something that does not exist."""
+    """The configuration cannot be used: an unknown backend, a missing dependency, a data
+    directory another daemon holds. ``myco serve`` prints the message as one line."""
 
 
 class Daemon:

@@ -212,9 +212,8 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     """The ``myco demo`` command (see :func:`myco.cli.build_parser` for its options)."""
     from myco.auth.tokens import new_token, strength_problem
     from myco.cli import CommandError
-    from myco.cli.serve import lock_data_dir
     from myco.config import Config
-    from myco.daemon import Daemon
+    from myco.daemon import ConfigError, Daemon
     from myco.logs import configure_logging
 
     if not args.speed > 0:
@@ -232,16 +231,16 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
             port=args.port,
             data_dir=data_dir,
             storage="file",
-            tenants="open",
             access_log=False,
         )
         configure_logging(config.log_format)
-        lock_data_dir(config.data_dir)
         daemon = Daemon(config)
         try:
             return asyncio.run(
                 _serve_and_play(daemon, token, args.port, args.speed, args.once, out)
             )
+        except ConfigError as exc:  # e.g. another daemon holds --data-dir
+            raise CommandError(str(exc)) from None
         except OSError as exc:
             raise CommandError(
                 f"cannot listen on {DEMO_HOST}:{args.port}: {exc.strerror}"

@@ -73,7 +73,9 @@ if TYPE_CHECKING:
     from aiohttp import web
 
     from myco.auth.actor import Actor
+    from myco.cli.registry import CommandRegistry
     from myco.daemon import Daemon
+    from myco.options import OptionRegistry
     from myco.protocol.events import Event
     from myco.registry import (
         AdapterRegistry,
@@ -188,7 +190,11 @@ def register_transports(transports: TransportRegistry) -> None:
         `myco.transports.Transport`: a `name` and `setup(app, daemon)`, which adds routes,
         middlewares or `cleanup_ctx` entries to the application. Every route requires
         authentication (the `authenticate` hook) unless its route name is added to
-        `app[myco.web.keys.PUBLIC_ROUTES]`.
+        `app[myco.web.keys.PUBLIC_ROUTES]`. A transport serving HTTP routes documents them
+        with `openapi(daemon)`, returning `{"paths": {...}, "schemas": {...}}`
+        (`myco.transports.DocumentedTransport`): `GET /openapi.json` merges every
+        transport's paths, so a disabled transport's paths leave with it. What a caller
+        may do is decided by `myco.policy.ensure(actor, action, resource)`.
     :returns: nothing; the return value is ignored.
 
     .. versionadded:: 0.1
@@ -346,4 +352,53 @@ def events_ingested(tenant: Tenant, events: Sequence[Event]) -> None:
     :returns: nothing; the return value is ignored.
 
     .. versionadded:: 0.1
+    """
+
+
+# -- command line: options and commands --------------------------------------------
+
+
+@hookspec
+def register_serve_options(options: OptionRegistry) -> None:
+    """Add settings of your plugin, as `myco serve` flags and `MYCO_*` variables.
+
+    **When:** when `myco serve` (or `myco serve --help`) builds its command line, before
+    the daemon exists.
+
+    Each `myco.options.Option` becomes a flag (default `--name-with-dashes`) and an
+    environment variable (default `MYCO_NAME`), and may be set in the settings file
+    (`myco serve --config FILE`: TOML, one table per namespace). The value (flag, else
+    variable, else file, else default) is stored in the option's namespace of the daemon
+    configuration, where the plugin reads it with `option.value(daemon.config)` or
+    `daemon.config.plugin(namespace)[name]`. A configuration built without the command
+    line (tests, `myco.testing.Swarm`) holds no value, so `option.value` returns the
+    default. A plugin blocked with `MYCO_DISABLE_PLUGINS` declares nothing: its flags are
+    then unknown to `myco serve`.
+
+    :param options: a `myco.options.OptionRegistry`; call
+        `options.add(Option(namespace, name, help, default=..., type=int, choices=(...),
+        kind="value" | "flag" | "list"))`. A flag or variable another plugin declared is an
+        error naming both namespaces.
+    :returns: nothing; the return value is ignored.
+
+    .. versionadded:: 0.2
+    """
+
+
+@hookspec
+def register_commands(commands: CommandRegistry) -> None:
+    """Add `myco` subcommands.
+
+    **When:** when the command line is built for `myco --help`, `myco serve` or a command
+    that is not built in. Client commands such as `myco view` never load plugins, so they
+    start fast; import heavy modules inside the command's `run`.
+
+    :param commands: a `myco.cli.registry.CommandRegistry`; call
+        `commands.add(Command(name, help, run, configure))`. `configure(parser)` adds the
+        command's arguments to its `argparse.ArgumentParser`; `run(args)` returns the exit
+        status (`None` is 0) and raises `myco.cli.CommandError` for a one-line failure. A
+        name that is built in or already taken is an error.
+    :returns: nothing; the return value is ignored.
+
+    .. versionadded:: 0.2
     """

@@ -33,7 +33,9 @@ if TYPE_CHECKING:
     from aiohttp import web
 
     from myco.auth.actor import Actor
+    from myco.cli.registry import CommandRegistry
     from myco.daemon import Daemon
+    from myco.options import OptionRegistry
     from myco.protocol.events import Event
     from myco.tenants import Tenant
 
@@ -184,6 +186,22 @@ class Hooks:
     def register_transports(self) -> TransportRegistry:
         transports = TransportRegistry()
         return self._fill("register_transports", transports, transports=transports)
+
+    # -- command line (options and commands that plugins own) -------------------------
+
+    def register_serve_options(self) -> OptionRegistry:
+        """Every ``myco serve`` option the installed plugins declare."""
+        from myco.options import OptionRegistry
+
+        options = OptionRegistry()
+        return self._fill("register_serve_options", options, options=options)
+
+    def register_commands(self) -> CommandRegistry:
+        """Every ``myco`` subcommand the installed plugins add."""
+        from myco.cli.registry import CommandRegistry
+
+        commands = CommandRegistry()
+        return self._fill("register_commands", commands, commands=commands)
 
     async def authenticate(self, request: web.Request, daemon: Daemon) -> Actor | None:
         pending = list(self.pm.hook.authenticate(request=request, daemon=daemon))

@@ -12,7 +12,6 @@ import secrets
 from collections.abc import Callable
 from typing import Any
 
-import attrs
 import pluggy
 import pytest
 from aiohttp import web
@@ -56,7 +55,7 @@ def lines_of(i: int) -> dict[str, list[str]]:
 @pytest.fixture
 async def client(aiohttp_client: AiohttpClient, config: Config, pm: pluggy.PluginManager) -> Client:
     # one address creates every tenant here: lift the per-address creation budget
-    daemon = Daemon(attrs.evolve(config, new_tenants_per_hour=TENANTS * 2), pm)
+    daemon = Daemon(config.with_settings("auth", new_tenants_per_hour=TENANTS * 2), pm)
     return await aiohttp_client(create_app(daemon))  # type: ignore[no-any-return]
 
 

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 from myco import clock
-from myco.config import Config, FsyncPolicy
+from myco.config import Config
 from myco.default_plugins import storage_file
-from myco.default_plugins.storage_file import FileStorage
+from myco.default_plugins.storage_file import FileStorage, FsyncPolicy
 from myco.protocol.events import Record
 from myco.registry import StorageRegistry
 from myco.storage.contract import Storage
@@ -24,7 +24,7 @@ from .contract import TS, A, Reopen, StorageContract, collect, opening
 
 @pytest.fixture(params=["always", "everysec", "no"])
 def config(request: pytest.FixtureRequest, tmp_path: Path) -> Config:
-    return Config(data_dir=tmp_path / "data", fsync=request.param)
+    return Config(data_dir=tmp_path / "data", plugins={"file": {"fsync": request.param}})
 
 
 class TestFileStorage(StorageContract):
@@ -53,7 +53,8 @@ async def make(tmp_path: Path) -> AsyncIterator[Opener]:
     """Open FileStorage instances on ``tmp_path/data``; all are closed at teardown."""
 
     def build(fsync: FsyncPolicy = "everysec", **kw: Any) -> FileStorage:
-        return FileStorage(Config(data_dir=tmp_path / "data", fsync=fsync), **kw)
+        config = Config(data_dir=tmp_path / "data", plugins={"file": {"fsync": fsync}})
+        return FileStorage(config, **kw)
 
     async with opening(build) as open_one:
         yield open_one

@@ -26,20 +26,25 @@ except ImportError:  # no redis-py: each test skips through need_redis() (a fail
 __all__ = ["own_redis", "redis_server"]  # fixtures, used by name
 
 
+def redis_config(url: str) -> Config:
+    """A configuration whose Redis plugin settings name *url* (``--redis-url``)."""
+    return Config(plugins={"redis": {"redis_url": url}})
+
+
 class TestRedisStorage(StorageContract):
     """The whole contract, against a private redis-server."""
 
     @pytest.fixture
     async def storage(self, redis_server: RedisServer) -> AsyncIterator[Storage]:
         flush(redis_server)
-        store = RedisStorage(Config(redis_url=redis_server.url))
+        store = RedisStorage(redis_config(redis_server.url))
         await store.open()
         yield store
         await store.close()
 
     @pytest.fixture
     async def reopen(self, redis_server: RedisServer) -> AsyncIterator[Reopen]:
-        async with opening(lambda: RedisStorage(Config(redis_url=redis_server.url))) as open_one:
+        async with opening(lambda: RedisStorage(redis_config(redis_server.url))) as open_one:
             yield open_one
 
 
@@ -54,7 +59,7 @@ async def make(redis_server: RedisServer) -> AsyncIterator[Opener]:
     flush(redis_server)
 
     def build(url: str = redis_server.url, prefix: str | None = None) -> RedisStorage:
-        return RedisStorage(Config(redis_url=url), prefix=prefix)
+        return RedisStorage(redis_config(url), prefix=prefix)
 
     async with opening(build) as open_one:
         yield open_one
@@ -236,7 +241,7 @@ async def test_changes_between(make: Opener) -> None:
 
 async def test_unreachable_redis_is_refused_at_open_quickly() -> None:
     need_redis()
-    store = RedisStorage(Config(redis_url=f"redis://:secret@127.0.0.1:{free_port()}/0"))
+    store = RedisStorage(redis_config(f"redis://:secret@127.0.0.1:{free_port()}/0"))
     start = time.monotonic()
     with pytest.raises(StorageUnavailable, match="unreachable") as info:
         await store.open()
@@ -247,7 +252,7 @@ async def test_unreachable_redis_is_refused_at_open_quickly() -> None:
 async def test_outage_is_storage_unavailable_within_bounded_time_then_recovers(
     own_redis: RedisServer,
 ) -> None:
-    store = RedisStorage(Config(redis_url=own_redis.url))
+    store = RedisStorage(redis_config(own_redis.url))
     await store.open()
     try:
         first = await store.append(A, "ALICE", ["say before"], TS, "c1")
@@ -273,7 +278,7 @@ async def test_outage_is_storage_unavailable_within_bounded_time_then_recovers(
 async def test_follow_raises_storage_unavailable_when_redis_goes(
     own_redis: RedisServer,
 ) -> None:
-    store = RedisStorage(Config(redis_url=own_redis.url))
+    store = RedisStorage(redis_config(own_redis.url))
     await store.open()
     changes = store.follow({})
     try:
@@ -292,7 +297,7 @@ async def test_follow_raises_storage_unavailable_when_redis_goes(
 async def test_readonly_after_a_failover_is_503_and_drops_the_connections(
     own_redis: RedisServer, redis_server: RedisServer
 ) -> None:
-    store = RedisStorage(Config(redis_url=own_redis.url))
+    store = RedisStorage(redis_config(own_redis.url))
     await store.open()
     try:
         await store.append(A, "ALICE", ["say primary"], TS)
@@ -374,9 +379,13 @@ def test_plugin_offers_redis_and_explains_a_missing_client(
 
     need_redis()
 
-    config = Config(data_dir=tmp_path, storage="redis", redis_url="redis://127.0.0.1:1/0")
+    config = Config(
+        data_dir=tmp_path,
+        storage="redis",
+        plugins={"redis": {"redis_url": "redis://127.0.0.1:1/0"}},
+    )
     daemon = Daemon(config, make_plugin_manager(load_entrypoints=False))
     assert isinstance(daemon.storage, RedisStorage)
     monkeypatch.setitem(sys.modules, "redis.asyncio", None)  # as if not installed
-    with pytest.raises(ConfigError, match=r"pip install 'myco\[redis\]'"):
+    with pytest.raises(ConfigError, match=r"pip install 'myco-daemon\[redis\]'"):
         Daemon(config, make_plugin_manager(load_entrypoints=False))

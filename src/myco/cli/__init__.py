@@ -15,12 +15,21 @@ from myco._version import __version__
 if TYPE_CHECKING:
     import argparse
 
+    from myco.plugins import Hooks
+
+
+#: the commands built into myco; plugin commands (``register_commands``) take other names
+CORE_COMMANDS = frozenset(
+    {"serve", "view", "post", "msg", "status", "plugins", "demo", "hook", "run", "worker"}
+)
+
 
 class CommandError(Exception):
     """A user-facing failure: printed as one line, exit status 1."""
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(plugins: Hooks | None = None) -> argparse.ArgumentParser:
+    """The ``myco`` parser; with *plugins*, their ``serve`` options and commands too."""
     import argparse
 
     p = argparse.ArgumentParser(
@@ -32,45 +41,55 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("serve", help="run the daemon")
     s.add_argument("--host", default=None, help="address to bind (default 127.0.0.1)")
     s.add_argument("--port", type=int, default=None, help="port (default 8000; 0 = any free)")
-    s.add_argument("--data-dir", default=None, help="where tenants live")
-    s.add_argument("--fsync", choices=("always", "everysec", "no"), default=None)
-    s.add_argument("--storage", default=None, help="storage backend (default file)")
     s.add_argument(
-        "--redis-url",
+        "--data-dir",
         default=None,
-        help="Redis for --storage redis (default $MYCO_REDIS_URL or local 6379)",
+        help="the daemon's directory, shared by plugins (default $MYCO_DATA_DIR or "
+        "the per-user data directory)",
     )
-    s.add_argument("--tenants", choices=("open", "closed"), default=None)
-    s.add_argument("--log-format", choices=("auto", "json", "console"), default=None)
+    s.add_argument(
+        "--storage",
+        default=None,
+        help="storage backend: file, redis, or a storage plugin's name (default file)",
+    )
+    s.add_argument(
+        "--log-format",
+        choices=("auto", "json", "console"),
+        default=None,
+        help="log lines as JSON, as console text, or auto: console on a terminal, "
+        "JSON otherwise (default auto)",
+    )
     s.add_argument("--quiet", action="store_true", help="no access log")
     s.add_argument(
-        "--trusted-proxy",
-        action="append",
+        "--config",
         default=None,
-        metavar="ADDR",
-        help="a reverse proxy (IP or network) whose X-Forwarded-For names the client; repeatable",
+        metavar="FILE",
+        help="plugin settings in TOML, one table per settings group below, e.g. "
+        '[file] fsync = "always"; variables and flags override it (default $MYCO_CONFIG)',
     )
-    s.add_argument(
-        "--require-session-tokens",
-        action="store_true",
-        help="acting as a session needs its session token; only DIRECTOR may direct",
-    )
+    if plugins is not None:
+        plugins.register_serve_options().add_to_parser(s)
 
     v = sub.add_parser("view", help="print a session's view")
-    v.add_argument("session", nargs="?", help="default $MYCO_SESSION")
-    v.add_argument("--format", default="markdown")
+    v.add_argument("session", nargs="?", help="the session (default $MYCO_SESSION)")
+    v.add_argument(
+        "--format",
+        default="markdown",
+        metavar="FORMAT",
+        help="view format: markdown (default), json, dashboard, or a renderer plugin's name",
+    )
 
     po = sub.add_parser("post", help="post event lines as a session")
-    po.add_argument("session")
-    po.add_argument("lines", nargs="+", metavar="LINE")
+    po.add_argument("session", help="the session posting (e.g. ALICE)")
+    po.add_argument("lines", nargs="+", metavar="LINE", help="one event line, e.g. 'start parser'")
 
     m = sub.add_parser("msg", help="create or read rich messages")
     msub = m.add_subparsers(dest="msg_command", metavar="ACTION")
     mp = msub.add_parser("put", help="create msg/NAME from FILE (or stdin)")
-    mp.add_argument("name")
-    mp.add_argument("file", nargs="?", default="-")
+    mp.add_argument("name", help="the message name, e.g. ALICE-plan.md")
+    mp.add_argument("file", nargs="?", default="-", help="markdown file (default - : stdin)")
     mg = msub.add_parser("get", help="print msg/NAME (acknowledged for $MYCO_SESSION)")
-    mg.add_argument("name")
+    mg.add_argument("name", help="the message name")
     mg.add_argument("--session", default=None, help="acknowledge as this session")
 
     sub.add_parser("status", help="every session's status (JSON)")
@@ -86,17 +105,6 @@ def build_parser() -> argparse.ArgumentParser:
     pl = sub.add_parser("plugins", help="list installed plugins (JSON)")
     pl.add_argument("--all", action="store_true", help="include built-in plugins")
 
-    t = sub.add_parser("token", help="create or register tenant tokens")
-    tsub = t.add_subparsers(dest="token_command", metavar="ACTION")
-    tsub.add_parser("new", help="print a new strong token")
-    ta = tsub.add_parser("add", help="allow TOKEN on a daemon with --tenants closed")
-    ta.add_argument("token")
-    ta.add_argument("--label", default="")
-    ta.add_argument("--data-dir", default=None)
-    ts = tsub.add_parser("session", help="print a token that can act only as SESSION")
-    ts.add_argument("token", metavar="TENANT_TOKEN")
-    ts.add_argument("session")
-
     d = sub.add_parser("demo", help="a throwaway daemon playing a scripted swarm (dashboard)")
     d.add_argument("--speed", type=float, default=1.0, help="pace factor (2 = twice as fast)")
     d.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default any free)")
@@ -105,8 +113,8 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--once", action="store_true", help="stop when the script has played")
 
     h = sub.add_parser("hook", help="run an agent hook (called by the agent CLI)")
-    h.add_argument("agent")
-    h.add_argument("event")
+    h.add_argument("agent", help="the adapter: claude-code, codex, aider, or a plugin's")
+    h.add_argument("event", help="the agent CLI's hook event, e.g. UserPromptSubmit")
 
     agents = "AGENT: claude-code, codex, aider, or an adapter plugin's name"
     r = sub.add_parser(
@@ -114,8 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="launch an agent CLI as SESSION with myco wired in",
         epilog="Arguments after -- go to the agent CLI verbatim.",
     )
-    r.add_argument("session")
-    r.add_argument("project_dir", nargs="?", default=".")
+    r.add_argument("session", help="the session name the agent posts as")
+    r.add_argument("project_dir", nargs="?", default=".", help="where to run (default .)")
     r.add_argument("--agent", default="claude-code", help=agents)
     r.add_argument("--url", default=None, help="daemon URL (default $MYCO_URL)")
     r.add_argument(
@@ -135,7 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--wire",
         choices=("flag", "local"),
         default="flag",
-        help="hooks on the command line (default) or in project-local settings",
+        help="hooks on the command line (flag, default) or in project-local settings (local)",
     )
     r.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
 
@@ -144,13 +152,46 @@ def build_parser() -> argparse.ArgumentParser:
         help="deliver prompts queued for SESSION into its agent CLI",
         epilog="Arguments after -- go to the agent CLI verbatim.",
     )
-    w.add_argument("session")
-    w.add_argument("project_dir", nargs="?", default=".")
+    w.add_argument("session", help="the session whose queued prompts to run")
+    w.add_argument("project_dir", nargs="?", default=".", help="where to run (default .)")
     w.add_argument("--agent", default="claude-code", help=agents)
     w.add_argument("--url", default=None, help="daemon URL (default $MYCO_URL)")
     w.add_argument("--interval", type=float, default=1.0, help="seconds between polls")
     w.add_argument("--once", action="store_true", help="deliver one prompt, then exit")
+
+    if plugins is not None:
+        for command in plugins.register_commands():
+            cp = sub.add_parser(
+                command.name, help=command.help, description=command.description or command.help
+            )
+            if command.configure is not None:
+                command.configure(cp)
+            cp.set_defaults(plugin_command=command)
     return p
+
+
+def needs_plugins(argv: Sequence[str]) -> bool:
+    """Whether *argv* needs the plugin manager: ``serve``, help, or a plugin's command.
+
+    Client commands (``view``, ``post``, ...) never load plugins, so pluggy and aiohttp
+    stay out of their start-up.
+    """
+    if "-h" in argv or "--help" in argv:
+        return True
+    first = next((a for a in argv if not a.startswith("-")), None)
+    if first is None:
+        return list(argv) != ["--version"]
+    return first == "serve" or first not in CORE_COMMANDS
+
+
+def load_plugins() -> Hooks:
+    """The plugin manager's hooks, or a one-line CommandError when a plugin is broken."""
+    from myco.plugins import Hooks, make_plugin_manager
+
+    try:
+        return Hooks(make_plugin_manager())
+    except Exception as exc:
+        raise CommandError(f"cannot load plugins: {exc}") from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -163,16 +204,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv[:1] in (["run"], ["worker"]) and "--" in argv:
         cut = argv.index("--")
         argv, agent_args = argv[:cut], argv[cut + 1 :]
-    parser = build_parser()
+    try:
+        plugins = load_plugins() if needs_plugins(argv) else None
+        parser = build_parser(plugins)
+    except (CommandError, ValueError) as exc:  # a broken plugin or a conflicting declaration
+        print(f"myco: {exc}", file=sys.stderr)
+        return 1
     args = parser.parse_args(argv)
     args.agent_args = agent_args
+    args.plugins = plugins
     if args.command is None:
         parser.print_help(sys.stderr)
         return 2
     from myco.cli import commands
     from myco.client import ClientError
 
-    handler = getattr(commands, f"cmd_{args.command}")
+    plugin_command = getattr(args, "plugin_command", None)
+    handler = plugin_command.run if plugin_command else getattr(commands, f"cmd_{args.command}")
     try:
         return int(handler(args) or 0)
     except (CommandError, ClientError) as exc:

@@ -32,7 +32,7 @@ def _session(value: str | None) -> str:
 def cmd_serve(args: argparse.Namespace) -> int:
     from myco.cli.serve import serve
 
-    return serve(args)
+    return serve(args, args.plugins)
 
 
 def cmd_view(args: argparse.Namespace) -> int:
@@ -91,13 +91,10 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_plugins(args: argparse.Namespace) -> int:
-    from myco.plugins import list_plugins, make_plugin_manager
+    from myco.cli import load_plugins
+    from myco.plugins import list_plugins
 
-    try:
-        pm = make_plugin_manager()
-    except Exception as exc:
-        raise CommandError(f"cannot load plugins: {exc}") from None
-    print(json.dumps(list_plugins(pm, include_builtins=args.all), indent=2))
+    print(json.dumps(list_plugins(load_plugins().pm, include_builtins=args.all), indent=2))
     return 0
 
 
@@ -110,40 +107,6 @@ def cmd_guide(args: argparse.Namespace) -> int:
         raise CommandError(f"cannot assemble the agents' guide: {exc}") from None
     sys.stdout.write(agent_guide.printable(protocol, role))
     return 0
-
-
-def cmd_token(args: argparse.Namespace) -> int:
-    from myco.auth.tokens import TokenStore, new_token, strength_problem
-
-    if args.token_command == "new":
-        print(new_token())
-        return 0
-    if args.token_command == "add":
-        problem = strength_problem(args.token)
-        if problem:
-            raise CommandError(f"token rejected: {problem}")
-        from myco.config import default_data_dir
-
-        data_dir = Path(args.data_dir) if args.data_dir else default_data_dir()
-        tenant = TokenStore(data_dir / "tokens").add(args.token, args.label)
-        from myco.auth.session_tokens import SESSION_KEYS_FILE, SessionKeyStore
-
-        # so its session tokens work even before the tenant token's first request
-        SessionKeyStore(data_dir / SESSION_KEYS_FILE).register(args.token, tenant)
-        print(f"token registered for tenant {tenant[:8]}… in {data_dir / 'tokens'}")
-        return 0
-    if args.token_command == "session":
-        from myco.auth.session_tokens import session_token
-        from myco.names import InvalidName
-
-        try:
-            print(session_token(args.token, args.session))
-        except InvalidName as exc:
-            raise CommandError(str(exc)) from None
-        return 0
-    raise CommandError(
-        "usage: myco token new | myco token add TOKEN | myco token session TOKEN SESSION"
-    )
 
 
 def cmd_hook(args: argparse.Namespace) -> int:

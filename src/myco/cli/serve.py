@@ -1,4 +1,9 @@
-"""``myco serve``: run the daemon until SIGINT or SIGTERM."""
+"""``myco serve``: run the daemon until SIGINT or SIGTERM.
+
+Core options are the parser's own; every other option was declared by a plugin
+(``register_serve_options``) and lands in that plugin's settings namespace, from its
+default, the settings file (``--config``), its variable and its flag, last wins.
+"""
 
 from __future__ import annotations
 
@@ -7,79 +12,50 @@ import asyncio
 import os
 import signal
 import sys
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from myco.cli import CommandError
 
+if TYPE_CHECKING:
+    from myco.plugins import Hooks
 
-def serve(args: argparse.Namespace) -> int:
+
+def serve(args: argparse.Namespace, plugins: Hooks | None = None) -> int:
+    from myco.cli import load_plugins
     from myco.config import Config
     from myco.daemon import ConfigError, Daemon
     from myco.logs import configure_logging
+    from myco.options import OptionError, SettingsFile
     from myco.storage.contract import StorageUnavailable
 
+    hooks = plugins if plugins is not None else load_plugins()
+    config_file = args.config or os.environ.get("MYCO_CONFIG") or None
+    try:
+        file = SettingsFile.load(config_file) if config_file else None
+        settings = hooks.register_serve_options().resolve(os.environ, args, file)
+    except OptionError as exc:
+        raise CommandError(str(exc)) from None
     config = Config.from_env(
         host=args.host,
         port=args.port,
         data_dir=args.data_dir,
-        fsync=args.fsync,
         storage=args.storage,
-        tenants=args.tenants,
         log_format=args.log_format,
         access_log=not args.quiet,
-        redis_url=getattr(args, "redis_url", None) or os.environ.get("MYCO_REDIS_URL"),
-        require_session_tokens=getattr(args, "require_session_tokens", False) or None,
-        trusted_proxies=tuple(args.trusted_proxy) if args.trusted_proxy else None,
+        plugins=settings,
     )
-    from myco.auth.address import parse_networks
-
-    try:
-        parse_networks(config.trusted_proxies)
-    except ValueError as exc:
-        raise CommandError(f"--trusted-proxy: {exc}") from None
     configure_logging(config.log_format)
     try:
-        daemon = Daemon(config)
+        daemon = Daemon(config, hooks.pm)
+        asyncio.run(_run(daemon))
     except ConfigError as exc:
         raise CommandError(str(exc)) from None
-    if config.storage == "file":
-        lock_data_dir(config.data_dir)
-    try:
-        asyncio.run(_run(daemon))
     except OSError as exc:
         where = f"{config.host}:{config.port}"
         raise CommandError(f"cannot listen on {where}: {exc.strerror}") from None
     except StorageUnavailable as exc:
         raise CommandError(f"storage unavailable at start-up: {exc}") from None
     return 0
-
-
-def lock_data_dir(data_dir: Path) -> None:
-    """One daemon per file data directory: two writers would interleave sequence numbers.
-
-    The lock is held until the process exits (the descriptor is deliberately kept open).
-    """
-    import os
-
-    try:
-        import fcntl
-    except ImportError:  # not POSIX: no advisory locks to take
-        return
-
-    try:
-        data_dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(data_dir / ".myco.lock", os.O_CREAT | os.O_RDWR, 0o600)
-    except OSError as exc:
-        raise CommandError(f"cannot use data directory {data_dir}: {exc.strerror}") from None
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        os.close(fd)
-        raise CommandError(f"another myco daemon is already using {data_dir}") from None
-    _LOCKS.append(fd)
-
-
-_LOCKS: list[int] = []
 
 
 async def _run(daemon: object) -> None:

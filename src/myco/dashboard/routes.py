@@ -16,11 +16,12 @@ from typing import Any
 
 from aiohttp import web
 
-from myco import clock
+from myco import clock, policy
 from myco.dashboard import markdown, sse
 from myco.dashboard.snapshot import TIMELINE_MAX, event_data, messages, snapshot, timeline
 from myco.names import InvalidName, msg_name, session_name
 from myco.tenants import Tenant
+from myco.web import permissions
 from myco.web.errors import APIError
 from myco.web.keys import PUBLIC_ROUTES, actor_of, daemon_of
 
@@ -72,12 +73,9 @@ def _asset(request: web.Request, name: str) -> web.Response:
 
 
 def dashboard_tenant(request: web.Request) -> Tenant:
-    """The caller's tenant; refuses credentials bound to one session."""
+    """The caller's tenant, if the policy lets it read the whole tenant (403 otherwise)."""
     actor = actor_of(request)
-    if actor.session is not None:
-        raise APIError(
-            403, "the dashboard needs a tenant-wide credential, not one bound to a session"
-        )
+    permissions.ensure(request, policy.READ_TENANT, "the dashboard")
     tenant = daemon_of(request).tenants.get(actor.tenant_id)
     if tenant is None:
         raise APIError(401, "unknown tenant")

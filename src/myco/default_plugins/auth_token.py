@@ -9,6 +9,11 @@ ever refusing the token of a tenant that already exists.
 A session token (``myco_s_<SESSION>_...``, see :mod:`myco.auth.session_tokens`) selects its
 tenant too, but binds the actor to one session; the daemon verifies it with the tenant's
 session key, which it stores the first time it sees the tenant token.
+
+The plugin owns its settings (namespace ``auth``, :mod:`myco.auth.settings`: ``--tenants``,
+``--require-session-tokens``, ``--trusted-proxy``, ``--new-tenants-per-hour``) and the
+``myco token`` command (:mod:`myco.auth.commands`). What an actor may do is decided by
+:mod:`myco.policy`, for every transport.
 """
 
 from __future__ import annotations
@@ -20,12 +25,19 @@ from attrs import define, field
 
 from myco.auth.actor import Actor, AuthError
 from myco.auth.address import Network, client_address, parse_networks
-from myco.auth.ratelimit import DEFAULT_MAX_CREATIONS, Limiter, RateLimiter, answer
+from myco.auth.ratelimit import Limiter, RateLimiter, answer
 from myco.auth.session_tokens import (
     SESSION_KEYS_FILE,
     SessionClaim,
     SessionKeyStore,
     parse_session_token,
+)
+from myco.auth.settings import (
+    NEW_TENANTS_PER_HOUR,
+    OPTIONS,
+    REQUIRE_SESSION_TOKENS,
+    TENANTS,
+    TRUSTED_PROXIES,
 )
 from myco.auth.tokens import TOKENS_FILE, TokenStore, strength_problem, tenant_id
 from myco.hookspecs import hookimpl
@@ -33,7 +45,9 @@ from myco.hookspecs import hookimpl
 if TYPE_CHECKING:
     from aiohttp import web
 
+    from myco.cli.registry import CommandRegistry
     from myco.daemon import Daemon
+    from myco.options import OptionRegistry
 
 PLUGIN_NAME = "myco.default_plugins.auth_token"
 BEARER = "Bearer "
@@ -55,15 +69,18 @@ class AuthState:
     creating: dict[str, int] = field(factory=dict)
     #: trusted reverse proxies (``--trusted-proxy``): rate limits count the real client
     proxies: tuple[Network, ...] = ()
+    #: ``--tenants closed``: only registered tokens create tenants
+    closed: bool = False
+    #: ``--require-session-tokens``: every actor is strict (see :class:`Actor`)
+    strict: bool = False
 
 
 def state_for(daemon: Daemon) -> AuthState:
     """The plugin state for *daemon*, created on first use (tests may pre-seed it)."""
     state = daemon.extras.get(PLUGIN_NAME)
     if not isinstance(state, AuthState):
-        # ``new_tenants_per_hour`` is optional on Config so the plugin works before
-        # (and without) the core exposing it.
-        per_hour = int(getattr(daemon.config, "new_tenants_per_hour", DEFAULT_MAX_CREATIONS))
+        config = daemon.config
+        per_hour = int(NEW_TENANTS_PER_HOUR.value(config))
         # A store shared by replicas shares the budgets too (see myco.storage.contract).
         shared = getattr(daemon.storage, "rate_limiter", None)
         state = AuthState(
@@ -72,7 +89,9 @@ def state_for(daemon: Daemon) -> AuthState:
             else RateLimiter(max_creations=per_hour),
             store=TokenStore(daemon.config.data_dir / TOKENS_FILE),
             keys=SessionKeyStore(daemon.config.data_dir / SESSION_KEYS_FILE),
-            proxies=parse_networks(getattr(daemon.config, "trusted_proxies", ())),
+            proxies=parse_networks(TRUSTED_PROXIES.value(config)),
+            closed=TENANTS.value(config) == "closed",
+            strict=bool(REQUIRE_SESSION_TOKENS.value(config)),
         )
         daemon.extras[PLUGIN_NAME] = state
     return state
@@ -122,11 +141,11 @@ async def authenticate(request: web.Request, daemon: Daemon) -> Actor | None:
         # Checked before the ban: failures from a shared address must not lock out a
         # tenant whose token is known (the reference daemon did).
         _register_key(state, token, tid)
-        return Actor(tid)
+        return Actor(tid, strict=state.strict)
     wait = await answer(limiter.banned_for(remote))
     if wait is not None:
         raise AuthError(f"too many failed attempts, retry in {wait}s", 429, retry_after=wait)
-    if daemon.config.tenants == "closed" and not state.store.contains(tid):
+    if state.closed and not state.store.contains(tid):
         await _fail(
             limiter,
             remote,
@@ -138,7 +157,7 @@ async def authenticate(request: web.Request, daemon: Daemon) -> Actor | None:
     created = await _create_tenant(tid, state, daemon, remote)
     _register_key(state, token, tid)
     # ``created`` makes the transport tell the client (a mistyped token makes a new swarm)
-    return Actor(tid, created=created)
+    return Actor(tid, created=created, strict=state.strict)
 
 
 async def _session_actor(
@@ -162,14 +181,30 @@ async def _session_actor(
         wait = await answer(limiter.banned_for(remote))
         if wait is not None:
             raise AuthError(f"too many failed attempts, retry in {wait}s", 429, retry_after=wait)
-        if daemon.config.tenants == "closed" and not state.store.contains(tid):
+        if state.closed and not state.store.contains(tid):
             await _fail(
                 limiter,
                 remote,
                 "token rejected: unknown token (this daemon only accepts registered tokens)",
             )
         await _create_tenant(tid, state, daemon, remote)
-    return Actor(tid, claim.session)
+    return Actor(tid, claim.session, strict=state.strict)
+
+
+@hookimpl
+def register_serve_options(options: OptionRegistry) -> None:
+    """``--tenants``, ``--require-session-tokens``, ``--trusted-proxy`` and
+    ``--new-tenants-per-hour`` (see :mod:`myco.auth.settings`)."""
+    for option in OPTIONS:
+        options.add(option)
+
+
+@hookimpl
+def register_commands(commands: CommandRegistry) -> None:
+    """``myco token new | add | session``."""
+    from myco.auth.commands import TOKEN
+
+    commands.add(TOKEN)
 
 
 def _register_key(state: AuthState, token: str, tid: str) -> None:

@@ -3,7 +3,8 @@
 It is an ordinary plugin so that ``MYCO_DISABLE_PLUGINS=myco.default_plugins.dashboard``
 turns it off and a third-party plugin can replace it: it registers
 
-* a transport (``dashboard``) adding the page, its assets and ``/-/dashboard/...``;
+* a transport (``dashboard``) adding the page, its assets and ``/-/dashboard/...``, and
+  their paths in ``/openapi.json``;
 * a view format (``dashboard``): the page's JSON snapshot as one session may see it;
 * a verb observer that keeps what the page shows but the state forgets (closed questions,
   ``block`` targets).
@@ -12,7 +13,8 @@ turns it off and a third-party plugin can replace it: it registers
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from myco.hookspecs import hookimpl
 from myco.registry import Renderer, RendererRegistry, TransportRegistry, VerbRegistry
@@ -31,6 +33,11 @@ class DashboardTransport:
         from myco.dashboard import routes
 
         routes.setup(app)
+
+    def openapi(self, daemon: Daemon) -> Mapping[str, Any]:
+        from myco.dashboard.openapi import paths
+
+        return {"paths": paths()}
 
 
 def render(state: SwarmState, session: str, now_ms: int, budget: int) -> str:

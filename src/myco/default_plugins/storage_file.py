@@ -14,19 +14,38 @@ import secrets
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import suppress
+from typing import Literal
 
 import structlog
 
 from myco.config import Config
 from myco.hookspecs import hookimpl
+from myco.options import Option, OptionRegistry
 from myco.protocol.events import Record
 from myco.registry import StorageBackend, StorageRegistry
-from myco.storage import filelog
+from myco.storage import filelog, lock
 
 log = structlog.get_logger("myco.storage.file")
 
 CHUNK = 10_000
 SUBDIRS = ("log", "msg", "view", "dispatch")
+
+FsyncPolicy = Literal["always", "everysec", "no"]
+
+#: ``myco serve --fsync`` / ``$MYCO_FSYNC``: when appended events reach the disk
+FSYNC = Option(
+    "file",
+    "fsync",
+    "when appended events reach the disk (file store): after every append, once a "
+    "second, or when the OS decides",
+    default="everysec",
+    choices=("always", "everysec", "no"),
+)
+
+
+def tenants_dir(config: Config) -> str:
+    """Where the file store keeps its tenants: ``<data_dir>/tenants``."""
+    return str(config.data_dir / "tenants")
 
 
 class FileStorage:
@@ -42,8 +61,9 @@ class FileStorage:
 
     def __init__(self, config: Config, *, sync_interval: float = 1.0) -> None:
         self._data_dir = str(config.data_dir)
-        self._root = str(config.tenants_dir)
-        self._policy = config.fsync
+        self._root = tenants_dir(config)
+        self._policy: FsyncPolicy = FSYNC.value(config)
+        self._lock = ""
         self._interval = sync_interval
         self._fds: OrderedDict[tuple[str, str], tuple[int, str]] = OrderedDict()
         self._next: dict[str, int] = {}
@@ -55,6 +75,13 @@ class FileStorage:
 
     # -- lifecycle ----------------------------------------------------------------------
     async def open(self) -> None:
+        """Lock the data directory (one daemon per directory), then start the syncer."""
+        from myco.daemon import ConfigError
+
+        try:
+            self._lock = lock.acquire(self._data_dir)
+        except lock.DataDirLocked as exc:
+            raise ConfigError(str(exc)) from None
         if filelog.migrate(self._data_dir, self._root):
             log.info("migrated data directory", old="channels", new=self._root)
         if self._policy == "everysec":
@@ -74,6 +101,8 @@ class FileStorage:
         finally:
             while self._fds:
                 os.close(self._fds.popitem()[1][0])
+            lock.release(self._lock)
+            self._lock = ""
 
     async def _sync_loop(self) -> None:
         """everysec: sleep until something is written, then fsync it about a second later."""
@@ -279,6 +308,12 @@ class FileStorage:
 def register_storage(backends: StorageRegistry) -> None:
     """Offer the file backend as ``--storage file`` (the default)."""
     backends.add(StorageBackend("file", FileStorage, "append-only files (default)"))
+
+
+@hookimpl
+def register_serve_options(options: OptionRegistry) -> None:
+    """``--fsync`` belongs to the file store; the data directory is the daemon's."""
+    options.add(FSYNC)
 
 
 def _write_atomic(path: str, blob: bytes) -> None:

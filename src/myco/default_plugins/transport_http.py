@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from myco.hookspecs import hookimpl
 from myco.registry import TransportRegistry
@@ -20,6 +21,12 @@ class HttpTransport:
         from myco.web import routes
 
         routes.setup(app)
+
+    def openapi(self, daemon: Daemon) -> Mapping[str, Any]:
+        """The HTTP API's paths; ``?format=`` lists the installed view renderers."""
+        from myco.web.openapi import http_api
+
+        return http_api({r.name: r.content_type for r in daemon.renderers})
 
 
 @hookimpl

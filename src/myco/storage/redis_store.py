@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
@@ -35,7 +34,6 @@ from myco.storage.redis_keys import (
     APPEND,
     CLIENT_IDS_KEPT,
     CREATE_TENANT,
-    DEFAULT_PREFIX,
     FEED_KEEP_MS,
     PUT_MSG,
     TAKE_DISPATCH,
@@ -118,10 +116,10 @@ class RedisStorage:
     name: str = "redis"
 
     def __init__(self, config: Config, *, prefix: str | None = None) -> None:
-        self._url = config.redis_url
-        self.keys = Keys(
-            prefix if prefix is not None else os.environ.get("MYCO_REDIS_PREFIX", DEFAULT_PREFIX)
-        )
+        from myco.default_plugins.storage_redis import REDIS_PREFIX, REDIS_URL
+
+        self._url: str = REDIS_URL.value(config)
+        self.keys = Keys(prefix if prefix is not None else REDIS_PREFIX.value(config))
         self._redis: Redis | None = None
         self._tail: Redis | None = None
         self._dropping: asyncio.Future[None] | None = None

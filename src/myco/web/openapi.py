@@ -1,4 +1,10 @@
-"""The OpenAPI 3.1 description of the HTTP API (served at ``/openapi.json``).
+"""The OpenAPI 3.1 document served at ``/openapi.json``, assembled from the transports.
+
+Each transport documents its own routes: :meth:`myco.transports.Transport.openapi` returns
+``{"paths": {...}, "schemas": {...}}`` and :func:`openapi_document` merges them, so a
+disabled transport's paths disappear and a plugin's appear. The helpers below
+(:func:`json_response`, :func:`error_responses`, the parameters) are for those fragments;
+:func:`http_api` is the HTTP transport's own.
 
 Precise enough to be tested against: ``tests/fuzz/test_openapi_conformance.py`` runs
 schemathesis on a real daemon, so a request the schema allows must be accepted, one it
@@ -8,9 +14,12 @@ forbids must be refused with a documented 4xx, and every response must match its
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from myco._version import __version__
+
+if TYPE_CHECKING:
+    from myco.daemon import Daemon
 
 _ERR = {"$ref": "#/components/schemas/Error"}
 #: the built-in view formats, for callers without a daemon at hand
@@ -19,7 +28,7 @@ DEFAULT_VIEW_FORMATS: Mapping[str, str] = {
     "markdown": "text/markdown; charset=utf-8",
 }
 SESSION_PATTERN = "^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,63}$"
-_OPTIONAL_SESSION = "^([A-Za-z0-9_-][A-Za-z0-9_.-]{0,63})?$"
+OPTIONAL_SESSION_PATTERN = "^([A-Za-z0-9_-][A-Za-z0-9_.-]{0,63})?$"
 # A message name: like a session name but longer, and never containing "..".
 FILE_PATTERN = "^(?!.*[.][.])[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}$"
 # One event line: no line break nor control character (grammar.line_problem).
@@ -33,11 +42,13 @@ _RETRY = {
 }
 
 
-def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+def json_response(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    """A response whose body is JSON following *schema*."""
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
-def _errors(*codes: int) -> dict[str, Any]:
+def error_responses(*codes: int) -> dict[str, Any]:
+    """The documented JSON error answers for *codes* (``Retry-After`` on 429 and 503)."""
     text = {
         400: "invalid request",
         401: "not authenticated",
@@ -49,24 +60,25 @@ def _errors(*codes: int) -> dict[str, Any]:
         429: "rate limited",
         503: "storage unavailable",
     }
-    out = {str(c): _json(_ERR, text[c]) for c in codes}
+    out = {str(c): json_response(_ERR, text[c]) for c in codes}
     for code in ("429", "503"):
         if code in out:
             out[code]["headers"] = _RETRY
     return out
 
 
-_AUTH = (400, 401, 403, 408, 413, 429, 503)
+#: what a route doing authentication and reading a body may answer
+AUTH_ERRORS = (400, 401, 403, 408, 413, 429, 503)
 #: what any authenticated route may answer, whatever it does
-_ANY = (401, 429, 503)
-_SESSION = {
+ANY_ERRORS = (401, 429, 503)
+SESSION_PARAMETER = {
     "name": "session",
     "in": "path",
     "required": True,
     "description": "session name, case-insensitive (canonical form is upper case)",
     "schema": {"type": "string", "pattern": SESSION_PATTERN},
 }
-_FILE = {
+FILE_PARAMETER = {
     "name": "file",
     "in": "path",
     "required": True,
@@ -76,6 +88,12 @@ _MD = {"text/markdown": {"schema": {"type": "string"}}}
 _OK = {"type": "object", "required": ["ok"], "properties": {"ok": {"const": True}}}
 _STRINGS = {"type": "array", "items": {"type": "string"}}
 _INT0 = {"type": "integer", "minimum": 0}
+#: every error answer's body (components/schemas/Error); transports refer to it
+ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["ok", "error"],
+    "properties": {"ok": {"const": False}, "error": {"type": "string"}, "errors": _STRINGS},
+}
 
 
 def _obj(required: list[str], **props: Any) -> dict[str, Any]:
@@ -84,11 +102,6 @@ def _obj(required: list[str], **props: Any) -> dict[str, Any]:
 
 def _schemas() -> dict[str, Any]:
     return {
-        "Error": {
-            "type": "object",
-            "required": ["ok", "error"],
-            "properties": {"ok": {"const": False}, "error": {"type": "string"}, "errors": _STRINGS},
-        },
         "EventsIn": {
             "type": "object",
             "required": ["session", "events"],
@@ -196,13 +209,33 @@ def _view_content(formats: Mapping[str, str]) -> dict[str, Any]:
     return out
 
 
-def openapi_document(view_formats: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """The whole document; a test checks it lists exactly the application's routes.
+def openapi_document(daemon: Daemon) -> dict[str, Any]:
+    """The whole document: every transport's paths and schemas, merged.
 
-    :param view_formats: installed view renderers, name -> content type (the daemon passes
-        its registry, so ``?format=`` lists exactly what it can render).
+    A test checks it lists exactly the application's routes, whichever plugins are
+    installed or disabled. Raises ValueError when two transports document the same
+    operation or different schemas under one name.
     """
-    formats = dict(view_formats or DEFAULT_VIEW_FORMATS)
+    paths: dict[str, dict[str, Any]] = {}
+    schemas: dict[str, Any] = {"Error": ERROR_SCHEMA}
+    owners: dict[tuple[str, str], str] = {}
+    for transport in daemon.transports:
+        describe = getattr(transport, "openapi", None)
+        if describe is None:
+            continue
+        fragment = describe(daemon)
+        for path, operations in fragment.get("paths", {}).items():
+            for method, operation in operations.items():
+                other = owners.setdefault((path, method), transport.name)
+                if other != transport.name:
+                    raise ValueError(
+                        f"{method.upper()} {path} is documented by both the {other!r} and "
+                        f"the {transport.name!r} transports"
+                    )
+                paths.setdefault(path, {})[method] = operation
+        for name, schema in fragment.get("schemas", {}).items():
+            if schemas.setdefault(name, schema) != schema:
+                raise ValueError(f"schema {name!r} is defined twice, differently")
     return {
         "openapi": "3.1.0",
         "info": {
@@ -212,22 +245,37 @@ def openapi_document(view_formats: Mapping[str, str] | None = None) -> dict[str,
         },
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-            "schemas": _schemas(),
+            "schemas": schemas,
         },
         "security": [{"bearer": []}],
+        "paths": paths,
+    }
+
+
+def http_api(view_formats: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The HTTP transport's paths and schemas (``myco.default_plugins.transport_http``).
+
+    :param view_formats: installed view renderers, name -> content type (the daemon passes
+        its registry, so ``?format=`` lists exactly what it can render).
+    """
+    formats = dict(view_formats or DEFAULT_VIEW_FORMATS)
+    return {
+        "schemas": _schemas(),
         "paths": {
             "/healthz": {
                 "get": {
                     "summary": "Liveness and tenant count",
                     "security": [],
-                    "responses": {"200": _json({"$ref": "#/components/schemas/Health"}, "alive")},
+                    "responses": {
+                        "200": json_response({"$ref": "#/components/schemas/Health"}, "alive")
+                    },
                 }
             },
             "/openapi.json": {
                 "get": {
                     "summary": "This document",
                     "security": [],
-                    "responses": {"200": _json({"type": "object"}, "ok")},
+                    "responses": {"200": json_response({"type": "object"}, "ok")},
                 }
             },
             "/-/plugins.json": {
@@ -243,7 +291,7 @@ def openapi_document(view_formats: Mapping[str, str] | None = None) -> dict[str,
                         }
                     ],
                     "responses": {
-                        "200": _json({"$ref": "#/components/schemas/Plugins"}, "plugins")
+                        "200": json_response({"$ref": "#/components/schemas/Plugins"}, "plugins")
                     },
                 }
             },
@@ -253,12 +301,12 @@ def openapi_document(view_formats: Mapping[str, str] | None = None) -> dict[str,
                     "description": "Registers an unknown session. A session credential may only "
                     "read its own view.",
                     "parameters": [
-                        _SESSION,
+                        SESSION_PARAMETER,
                         {"name": "format", "in": "query", "schema": {"enum": sorted(formats)}},
                     ],
                     "responses": {
                         "200": {"description": "view", "content": _view_content(formats)},
-                        **_errors(400, 403, 404, *_ANY),
+                        **error_responses(400, 403, 404, *ANY_ERRORS),
                     },
                 }
             },
@@ -275,8 +323,8 @@ def openapi_document(view_formats: Mapping[str, str] | None = None) -> dict[str,
                         },
                     ],
                     "responses": {
-                        "200": _json({"$ref": "#/components/schemas/EventsPage"}, "events"),
-                        **_errors(400, *_ANY),
+                        "200": json_response({"$ref": "#/components/schemas/EventsPage"}, "events"),
+                        **error_responses(400, *ANY_ERRORS),
                     },
                 },
                 "post": {
@@ -290,8 +338,8 @@ def openapi_document(view_formats: Mapping[str, str] | None = None) -> dict[str,
                         },
                     },
                     "responses": {
-                        "200": _json({"$ref": "#/components/schemas/EventsOut"}, "stored"),
-                        **_errors(400, 403, 408, 413, *_ANY),
+                        "200": json_response({"$ref": "#/components/schemas/EventsOut"}, "stored"),
+                        **error_responses(400, 403, 408, 413, *ANY_ERRORS),
                     },
                 },
             },
@@ -299,52 +347,52 @@ def openapi_document(view_formats: Mapping[str, str] | None = None) -> dict[str,
                 "get": {
                     "summary": "Read a message (?session= acknowledges it)",
                     "parameters": [
-                        _FILE,
+                        FILE_PARAMETER,
                         {
                             "name": "session",
                             "in": "query",
                             "description": "acknowledge as this session (empty: no one)",
-                            "schema": {"type": "string", "pattern": _OPTIONAL_SESSION},
+                            "schema": {"type": "string", "pattern": OPTIONAL_SESSION_PATTERN},
                         },
                     ],
                     "responses": {
                         "200": {"description": "message", "content": _MD},
-                        **_errors(400, 403, 404, *_ANY),
+                        **error_responses(400, 403, 404, *ANY_ERRORS),
                     },
                 },
                 "post": {
                     "summary": "Create an immutable message (at most 65536 bytes of UTF-8)",
-                    "parameters": [_FILE],
+                    "parameters": [FILE_PARAMETER],
                     "requestBody": {"content": {"text/markdown": {"schema": {"type": "string"}}}},
                     "responses": {
-                        "200": _json(_OK, "created"),
-                        **_errors(400, 404, 408, 409, 413, *_ANY),
+                        "200": json_response(_OK, "created"),
+                        **error_responses(400, 404, 408, 409, 413, *ANY_ERRORS),
                     },
                 },
             },
             "/msg/": {
                 "get": {
                     "summary": "Missing file name (always 400)",
-                    "responses": _errors(400, *_ANY),
+                    "responses": error_responses(400, *ANY_ERRORS),
                 },
                 "post": {
                     "summary": "Missing file name (always 400)",
-                    "responses": _errors(400, *_ANY),
+                    "responses": error_responses(400, *ANY_ERRORS),
                 },
             },
             "/status": {
                 "get": {
                     "summary": "Every session's status",
                     "responses": {
-                        "200": _json({"$ref": "#/components/schemas/Status"}, "status"),
-                        **_errors(*_ANY),
+                        "200": json_response({"$ref": "#/components/schemas/Status"}, "status"),
+                        **error_responses(*ANY_ERRORS),
                     },
                 }
             },
             "/dispatch/{session}": {
                 "post": {
                     "summary": "Queue a prompt for a headless session (replaces one)",
-                    "parameters": [_SESSION],
+                    "parameters": [SESSION_PARAMETER],
                     "requestBody": {
                         "required": True,
                         "content": {
@@ -356,114 +404,22 @@ def openapi_document(view_formats: Mapping[str, str] | None = None) -> dict[str,
                         },
                     },
                     "responses": {
-                        "200": _json(_OK, "queued"),
-                        **_errors(400, 404, 408, 413, *_ANY),
+                        "200": json_response(_OK, "queued"),
+                        **error_responses(400, 404, 408, 413, *ANY_ERRORS),
                     },
                 },
                 "get": {
                     "summary": "Take the queued prompt of a session",
-                    "parameters": [_SESSION],
+                    "parameters": [SESSION_PARAMETER],
                     "responses": {
-                        "200": _json(
+                        "200": json_response(
                             _obj(["ok", "prompt"], ok={"const": True}, prompt={"type": "string"}),
                             "prompt",
                         ),
                         "204": {"description": "nothing queued"},
-                        **_errors(400, 403, 404, *_ANY),
+                        **error_responses(400, 403, 404, *ANY_ERRORS),
                     },
                 },
-            },
-            # -- dashboard (plugin myco.default_plugins.dashboard; docs/dashboard.md) --
-            "/": {
-                "get": {
-                    "summary": "The dashboard page (no data; it asks for a token)",
-                    "security": [],
-                    "responses": {"200": {"description": "page", "content": {"text/html": {}}}},
-                }
-            },
-            "/-/dashboard/static/{name}": {
-                "get": {
-                    "summary": "A static asset of the dashboard",
-                    "security": [],
-                    "parameters": [
-                        {
-                            "name": "name",
-                            "in": "path",
-                            "required": True,
-                            "schema": {"type": "string"},
-                        }
-                    ],
-                    "responses": {"200": {"description": "asset"}, **_errors(404)},
-                }
-            },
-            "/-/dashboard/state": {
-                "get": {
-                    "summary": "Dashboard snapshot: sessions, graph, questions, directives, ...",
-                    "responses": {
-                        "200": _json({"type": "object"}, "snapshot"),
-                        **_errors(403, *_ANY),
-                    },
-                }
-            },
-            "/-/dashboard/events": {
-                "get": {
-                    "summary": "Recent events filtered by session, verb, channel; paged by before",
-                    "parameters": [
-                        {
-                            "name": "session",
-                            "in": "query",
-                            "schema": {"type": "string", "pattern": _OPTIONAL_SESSION},
-                        },
-                        *(
-                            {"name": n, "in": "query", "schema": {"type": "string"}}
-                            for n in ("verb", "channel")
-                        ),
-                        # an empty value means the default
-                        {
-                            "name": "before",
-                            "in": "query",
-                            "schema": {"anyOf": [{"type": "integer"}, {"const": ""}]},
-                        },
-                        {
-                            "name": "limit",
-                            "in": "query",
-                            "schema": {
-                                "anyOf": [
-                                    # dashboard.snapshot.TIMELINE_MAX
-                                    {"type": "integer", "minimum": 1, "maximum": 1000},
-                                    {"const": ""},
-                                ]
-                            },
-                        },
-                    ],
-                    "responses": {
-                        "200": _json({"type": "object"}, "events"),
-                        **_errors(400, 403, *_ANY),
-                    },
-                }
-            },
-            "/-/dashboard/msg/{file}": {
-                "get": {
-                    "summary": "A message rendered to safe HTML (no acknowledgement)",
-                    "parameters": [_FILE],
-                    "responses": {
-                        "200": _json({"type": "object"}, "message"),
-                        **_errors(400, 403, 404, *_ANY),
-                    },
-                }
-            },
-            "/-/dashboard/stream": {
-                "get": {
-                    "summary": "Server-Sent Events of newly applied events (Last-Event-ID resumes)",
-                    "parameters": [{"name": "after", "in": "query", "schema": {"type": "integer"}}],
-                    "responses": {
-                        "200": {
-                            "description": "event stream",
-                            "content": {"text/event-stream": {}},
-                        },
-                        **_errors(*_AUTH),
-                    },
-                }
             },
         },
     }

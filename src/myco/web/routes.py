@@ -6,11 +6,11 @@ import re
 
 from aiohttp import web
 
-from myco import clock, sanitize
-from myco.names import DIRECTOR, InvalidName, msg_name, session_name
+from myco import clock, policy, sanitize
+from myco.names import InvalidName, msg_name, session_name
 from myco.plugins import list_plugins
-from myco.protocol.grammar import line_problem, parse_line
 from myco.tenants import MSG_MAX_BYTES, IngestError, Tenant
+from myco.web import permissions
 from myco.web.bodies import decode, read_bytes, read_object
 from myco.web.errors import APIError
 from myco.web.keys import SESSION, actor_of, daemon_of
@@ -20,8 +20,6 @@ EVENTS_MAX_BYTES = 2 * 1024 * 1024
 DISPATCH_MAX_BYTES = 256 * 1024
 EVENTS_PAGE_MAX = 100_000
 _CLIENT_ID_RE = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
-#: verbs only DIRECTOR may post on a daemon started with --require-session-tokens
-DIRECTOR_VERBS = frozenset({"direct"})
 
 routes = web.RouteTableDef()
 PUBLIC = {"healthz", "plugins", "openapi"}
@@ -36,46 +34,25 @@ def tenant_of(request: web.Request) -> Tenant:
 
 
 def acting_session(request: web.Request, raw: object) -> str:
-    """The canonical session a request acts as; a session credential may act only as itself."""
+    """The canonical session a request acts as, if the policy lets the caller act as it."""
     try:
         name = session_name(raw)
     except InvalidName as exc:
         raise APIError(400, str(exc)) from None
-    bound = actor_of(request).session
-    if bound is not None and bound != name:
-        raise APIError(403, f"this credential may only act as session {bound}")
-    if bound is None and daemon_of(request).config.require_session_tokens:
-        raise APIError(
-            403,
-            f"this daemon requires session tokens (--require-session-tokens): "
-            f"the tenant token may not act as session {name}; use the token "
-            f"printed by `myco token session <tenant-token> {name}`",
-        )
+    permissions.ensure(request, policy.ACT_AS, name)
     request[SESSION] = name
     return name
 
 
 def check_director_verbs(request: web.Request, session: str, lines: object) -> None:
-    """With --require-session-tokens, only DIRECTOR may post ``direct``: a 403 naming it.
+    """DIRECTOR-only verbs (:data:`myco.policy.DIRECTOR_VERBS`): a 403 naming the line.
 
     Lines that do not parse are left to the ingest validation (a 400 naming each).
     """
-    if session == DIRECTOR or not daemon_of(request).config.require_session_tokens:
-        return
-    if not isinstance(lines, list):
-        return
-    verbs = daemon_of(request).verbs
-    for i, line in enumerate(lines):
-        if not isinstance(line, str) or line_problem(line) is not None:
-            continue
-        parsed = parse_line(line, verbs.session_verbs, verbs.keys)
-        verb = verbs.canonical.get(parsed.verb, parsed.verb) if parsed else ""
-        if verb in DIRECTOR_VERBS:
-            raise APIError(
-                403,
-                f"events[{i}]: only {DIRECTOR} may post `{verb}` on this daemon "
-                f"(--require-session-tokens); {session} may not",
-            )
+    try:
+        policy.ensure_lines(actor_of(request), session, lines, daemon_of(request).verbs)
+    except policy.Forbidden as exc:
+        raise APIError(403, exc.message) from None
 
 
 @routes.get("/healthz", name="healthz")
@@ -95,8 +72,8 @@ async def plugins(request: web.Request) -> web.Response:
 
 @routes.get("/openapi.json", name="openapi")
 async def openapi(request: web.Request) -> web.Response:
-    renderers = daemon_of(request).renderers
-    return web.json_response(openapi_document({r.name: r.content_type for r in renderers}))
+    """Every transport's paths (:meth:`myco.transports.Transport.openapi`) in one document."""
+    return web.json_response(openapi_document(daemon_of(request)))
 
 
 @routes.get("/view/{session}", name="view")
@@ -226,7 +203,7 @@ async def status(request: web.Request) -> web.Response:
 
 @routes.post("/dispatch/{session}", name="dispatch_put")
 async def dispatch(request: web.Request) -> web.Response:
-    session = acting_session_any(request)
+    session = dispatch_target(request)
     data = await read_object(request, DISPATCH_MAX_BYTES)
     prompt = data.get("prompt")
     if prompt is None or prompt == "":
@@ -246,12 +223,14 @@ async def take_dispatch(request: web.Request) -> web.Response:
     return web.json_response({"ok": True, "prompt": prompt})
 
 
-def acting_session_any(request: web.Request) -> str:
-    """A target session named in the path (anyone in the tenant may dispatch to it)."""
+def dispatch_target(request: web.Request) -> str:
+    """The session named in the path, if the policy lets the caller dispatch to it."""
     try:
-        return session_name(request.match_info["session"])
+        target = session_name(request.match_info["session"])
     except InvalidName as exc:
         raise APIError(400, str(exc)) from None
+    permissions.ensure(request, policy.DISPATCH, target)
+    return target
 
 
 def setup(app: web.Application) -> None:

@@ -175,3 +175,9 @@ def register_view_sections(sections: ViewSectionRegistry) -> None:
 def register_guide(guide: GuideRegistry) -> None:
     """Teach agents the verb: a paragraph in the guide (the verbs table lists it already)."""
     guide.add(GuideEntry("Reviews", GUIDE))
+
+
+# The plugin's `myco serve --review-dispatch` option and what it does (myco_example.dispatch):
+# pluggy finds hook implementations among the module's attributes, so importing them here
+# registers them with the rest of the plugin.
+from myco_example.dispatch import events_ingested, register_serve_options  # noqa: E402, F401
