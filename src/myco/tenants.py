@@ -13,33 +13,65 @@ from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+import structlog
 from attrs import define, field
 
 from myco import clock, snapshots
-from myco.names import ALL, InvalidName, is_msg_name, session_name
+from myco.names import ALL, DIRECTOR, InvalidName, is_msg_name, is_session_name, session_name
+from myco.protocol import state as limits
 from myco.protocol.engine import apply_batch, to_event
 from myco.protocol.events import Event, Record
-from myco.protocol.grammar import GLOBAL, first_word, line_problem
+from myco.protocol.grammar import GLOBAL, first_word, line_problem, parse_line
 from myco.protocol.state import SwarmState
 from myco.protocol.visibility import visible
-from myco.storage.contract import Snapshots
+from myco.storage.contract import MsgRollback, Paging, Snapshots
 from myco.storage.tailer import catch_up
 
 if TYPE_CHECKING:
     from myco.daemon import Daemon
 
+log = structlog.get_logger("myco.tenants")
+
 MAX_EVENTS_PER_POST = 500
 MSG_MAX_BYTES = 65536
 CLIENT_IDS_KEPT = 10_000
+#: records a filtered ``GET /events`` page reads at most (then it answers ``next_after``)
+HISTORY_SCAN_MAX = 20_000
 
 
 class IngestError(ValueError):
-    """A batch that cannot be accepted; nothing of it was stored."""
+    """A batch that cannot be accepted; nothing of it was stored.
 
-    def __init__(self, message: str, errors: Sequence[str] = ()) -> None:
+    *status* is the HTTP answer: 400 for a bad batch, 403 for a name that belongs to
+    another session, 429 for a tenant or session at one of its growth limits.
+    """
+
+    def __init__(self, message: str, errors: Sequence[str] = (), status: int = 400) -> None:
         super().__init__(message)
         self.message = message
         self.errors = list(errors)
+        self.status = status
+
+
+@define
+class HistoryPage:
+    """One page of ``GET /events``; *next_after* is set when the scan stopped early."""
+
+    events: list[dict[str, Any]]
+    next_after: int | None = None
+
+
+def msg_owner(name: str, sessions: Mapping[str, object]) -> str | None:
+    """The session a message name belongs to: ``BOB-plan.md`` is BOB's.
+
+    The part before the first ``-`` names the owner when it is a session the tenant knows
+    (any case): a session that posted, or that someone addressed.
+    """
+    head = name.split("-", 1)[0] if "-" in name else ""
+    if not head or not is_session_name(head):
+        return None
+    upper = head.upper()
+    return upper if upper in sessions else None
 
 
 @define
@@ -191,14 +223,30 @@ class Tenant:
             return IngestResult(count, duplicate=True)
         result = IngestResult(count)
         async with self.lock:
-            if msgs:
-                result.msgs = await self.put_msgs(msgs)
             if client_id and (session, client_id) in self.client_ids:
                 return IngestResult(count, duplicate=True)
+            self.check_growth(session, kept)
+            bodies = self.check_msgs(session, msgs) if msgs else {}
+            created: list[str] = []
+            try:
+                for name, body in bodies.items():
+                    if not await self.daemon.storage.put_msg(self.id, name, body):
+                        raise IngestError(f"msgs[{name!r}]: msg already exists", status=409)
+                    created.append(name)
+                ts = clock.now_ms()
+                records = (
+                    await self.daemon.storage.append(self.id, session, kept, ts, client_id)
+                    if kept
+                    else []
+                )
+            except BaseException:
+                await self._forget_msgs(created)  # nothing half-stored
+                raise
+            for name in created:
+                self.state.msg_names.add(name)
+            result.msgs = dict.fromkeys(created, "created")
             if not kept:
                 return result
-            ts = clock.now_ms()
-            records = await self.daemon.storage.append(self.id, session, kept, ts, client_id)
             if client_id and not records:
                 # the store had this batch id already (a retry through another replica)
                 result.duplicate = True
@@ -243,23 +291,121 @@ class Tenant:
             for ev in events:
                 queue.put_nowait(ev)
 
+    # -- limits -----------------------------------------------------------------------
+    def check_growth(self, session: str, kept: Sequence[str]) -> None:
+        """Refuse (429) a batch that would take the tenant or *session* past a limit.
+
+        Sessions (the author and every target), needs per session and resources per tenant
+        are counted before anything is stored; see docs/http-api.md, "Limits".
+        """
+        state, verbs = self.state, self.verbs
+        new_sessions = set() if session in state.sessions else {session}
+        author = state.sessions.get(session)
+        needs = set(author.needs) if author is not None else set()
+        before_needs = len(needs)
+        resources: set[str] = set()
+        for line in kept:
+            parts = line.split(None, 2)
+            spec = verbs.get(parts[0].lower()) if parts else None
+            if spec is None or len(parts) < 2:
+                continue
+            if spec.target:
+                target = parts[1].upper()
+                if target not in (ALL, "") and target not in state.sessions:
+                    new_sessions.add(target)
+            elif spec.name == "need":
+                needs.add(parts[1])
+            elif spec.name in ("up", "down"):
+                parsed = parse_line(line, verbs.session_verbs, verbs.keys)
+                name = f"{parsed.obj} {parsed.text}".strip() if parsed else ""
+                if name and name not in state.resources:
+                    resources.add(name)
+        if new_sessions and len(state.sessions) + len(new_sessions) > limits.MAX_SESSIONS:
+            raise IngestError(
+                f"this swarm has {len(state.sessions)} sessions, the most it may have is "
+                f"{limits.MAX_SESSIONS} (MYCO_MAX_SESSIONS); refused new: "
+                + ", ".join(sorted(new_sessions)[:5]),
+                status=429,
+            )
+        if len(needs) > limits.MAX_NEEDS and len(needs) > before_needs:
+            raise IngestError(
+                f"{session} would have {len(needs)} needs, the most one session may declare "
+                f"is {limits.MAX_NEEDS} (MYCO_MAX_NEEDS)",
+                status=429,
+            )
+        if resources and len(state.resources) + len(resources) > limits.MAX_RESOURCES:
+            raise IngestError(
+                f"this swarm has {len(state.resources)} resources, the most it may have is "
+                f"{limits.MAX_RESOURCES} (MYCO_MAX_RESOURCES)",
+                status=429,
+            )
+
     # -- messages ---------------------------------------------------------------------
-    async def put_msgs(self, msgs: Mapping[str, object]) -> dict[str, str]:
-        """Store inline messages; each is reported on its own."""
-        out: dict[str, str] = {}
+    def check_msgs(self, session: str | None, msgs: Mapping[str, object]) -> dict[str, bytes]:
+        """Every inline message as bytes, or :class:`IngestError` naming each bad one."""
+        errors: list[str] = []
+        out: dict[str, bytes] = {}
+        status = 400
         for name, body in msgs.items():
             if not isinstance(name, str) or not isinstance(body, str):
-                out[str(name)] = "rejected: name and body must be strings"
+                errors.append(f"msgs[{str(name)!r}]: name and body must be strings")
                 continue
-            out[name] = await self.put_msg(name, body.encode())
+            data = body.encode("utf-8", "surrogatepass")
+            problem, code = self.msg_problem(name, data, session)
+            if problem is not None:
+                errors.append(f"msgs[{name!r}]: {problem}")
+                status = max(status, code)
+                continue
+            out[name] = data
+        if errors:
+            raise IngestError(
+                errors[0] if len(errors) == 1 else f"{len(errors)} invalid msgs",
+                errors,
+                status=status if len(errors) == 1 else 400,
+            )
+        if len(self.state.msg_names) + len(out) > limits.MAX_MSGS:
+            raise IngestError(
+                f"this swarm has {len(self.state.msg_names)} messages, the most it may have "
+                f"is {limits.MAX_MSGS} (MYCO_MAX_MSGS)",
+                status=429,
+            )
         return out
 
-    async def put_msg(self, name: str, body: bytes) -> str:
-        """``created`` or ``rejected: <reason>``."""
+    def msg_problem(self, name: str, body: bytes, session: str | None) -> tuple[str | None, int]:
+        """Why message *name* may not be created by *session* (None: it may), and a status."""
         if not is_msg_name(name):
-            return "rejected: invalid filename"
+            return "invalid filename", 400
         if len(body) > MSG_MAX_BYTES:
-            return f"rejected: payload exceeds {MSG_MAX_BYTES} bytes"
+            return f"payload exceeds {MSG_MAX_BYTES} bytes", 413
+        if name in self.state.msg_names:
+            return "msg already exists", 409
+        owner = msg_owner(name, self.state.sessions)
+        # a tenant-wide credential acting as no session (session None) may name any message
+        if owner is not None and session is not None and owner != session != DIRECTOR:
+            return (
+                f"names starting with {owner}- belong to session {owner}; {session} may not "
+                "create one",
+                403,
+            )
+        return None, 200
+
+    async def _forget_msgs(self, names: Sequence[str]) -> None:
+        storage = self.daemon.storage
+        if not names or not isinstance(storage, MsgRollback):
+            return
+        for name in names:
+            try:
+                await storage.delete_msg(self.id, name)
+            except Exception as exc:  # the original failure is the one to report
+                log.error("could not remove a message of a failed post", msg=name, error=str(exc))
+
+    async def put_msg(self, name: str, body: bytes, session: str | None = None) -> str:
+        """``created`` or ``rejected: <reason>`` (``POST /msg/{file}``)."""
+        problem, _ = self.msg_problem(name, body, session)
+        if problem is not None:
+            return f"rejected: {problem}"
+        if len(self.state.msg_names) >= limits.MAX_MSGS:
+            return f"rejected: this swarm has {limits.MAX_MSGS} messages (MYCO_MAX_MSGS)"
         if not await self.daemon.storage.put_msg(self.id, name, body):
             return "rejected: msg already exists"
         self.state.msg_names.add(name)
@@ -273,47 +419,79 @@ class Tenant:
         await self.ingest(reader, [f"ack {spec}"])
 
     # -- history ----------------------------------------------------------------------
-    async def history(
-        self, after: int, limit: int, viewer: str | None = None
-    ) -> list[dict[str, Any]]:
-        """Stored events with ``seq > after`` (what *viewer* may see, when given)."""
+    async def history(self, after: int, limit: int, viewer: str | None = None) -> HistoryPage:
+        """Stored events with ``seq > after`` (what *viewer* may see, when given).
+
+        With a store that pages (:class:`~myco.storage.contract.Paging`) the cost follows
+        the page: at most *limit* records are read, or ``HISTORY_SCAN_MAX`` when a viewer
+        filter hides some (the page then says where to continue: ``next_after``).
+        """
+        storage = self.daemon.storage
+        if not isinstance(storage, Paging):
+            return HistoryPage(await self._history_by_replay(after, limit, viewer))
         out: list[dict[str, Any]] = []
-        channels = self.state.session(viewer).channels if viewer else set()
+        known = self.state.sessions.get(viewer) if viewer else None
+        channels = (known.channels if known else {GLOBAL}) if viewer else set()
+        cursor, scanned = after, 0
+        budget = max(limit, HISTORY_SCAN_MAX)
+        while len(out) < limit and scanned < budget:
+            want = min(budget - scanned, limit - len(out) if viewer is None else 1000)
+            records = await storage.read_after(self.id, cursor, want)
+            for rec in records:
+                scanned += 1
+                cursor = rec.seq
+                if self._shown(rec, viewer, channels):
+                    out.append(_event_json(rec))
+                    if len(out) >= limit:
+                        return HistoryPage(out)
+            if len(records) < want:
+                return HistoryPage(out)
+        return HistoryPage(out, None if len(out) >= limit else cursor)
+
+    def _shown(self, rec: Record, viewer: str | None, channels: set[str]) -> bool:
+        if viewer is None:
+            return True
+        ev = to_event(rec, self.verbs)
+        return ev is not None and visible(self.state, ev, viewer, channels)
+
+    async def _history_by_replay(
+        self, after: int, limit: int, viewer: str | None
+    ) -> list[dict[str, Any]]:
+        """For stores without paging: read from the start (a cost that grows with history)."""
+        out: list[dict[str, Any]] = []
+        known = self.state.sessions.get(viewer) if viewer else None
+        channels = (known.channels if known else {GLOBAL}) if viewer else set()
         async for chunk in self.daemon.storage.replay(self.id):
             for rec in chunk:
-                if rec.seq <= after:
+                if rec.seq <= after or not self._shown(rec, viewer, channels):
                     continue
-                if viewer is not None:
-                    ev = to_event(rec, self.verbs)
-                    if ev is None or not visible(self.state, ev, viewer, channels):
-                        continue
-                out.append(
-                    {
-                        "seq": rec.seq,
-                        "ts": clock.iso_ms(rec.ts_ms),
-                        "session": rec.session,
-                        "line": rec.line,
-                    }
-                )
+                out.append(_event_json(rec))
                 if len(out) >= limit:
                     return out
         return out
 
     # -- views ------------------------------------------------------------------------
-    def register(self, session: str) -> None:
-        """Make *session* known (a first ``GET /view``); not durable until it posts."""
-        self.state.session(session)
-
     def render(self, session: str, fmt: str = "markdown", now_ms: int | None = None) -> str:
+        """The view of *session*; an unknown session is rendered but never stored (a view
+        request must not create a peer that others then see)."""
         renderer = self.daemon.renderers.get(fmt)
         if renderer is None:
             raise KeyError(fmt)
         now = clock.now_ms() if now_ms is None else now_ms
-        return renderer.render(self.state, session, now, self.daemon.config.view_budget)
+        known = session in self.state.sessions
+        try:
+            return renderer.render(self.state, session, now, self.daemon.config.view_budget)
+        finally:
+            if not known:
+                self.state.sessions.pop(session, None)
 
     def counts(self) -> dict[str, Any]:
         channels = set().union(*(s.channels for s in self.state.sessions.values())) or {GLOBAL}
         return {"sessions": len(self.state.sessions), "channels": len(channels)}
+
+
+def _event_json(rec: Record) -> dict[str, Any]:
+    return {"seq": rec.seq, "ts": clock.iso_ms(rec.ts_ms), "session": rec.session, "line": rec.line}
 
 
 class TenantManager:

@@ -1,8 +1,13 @@
 """On-disk format of the file backend: names, log lines, replay parsing and fsync helpers.
 
-Kept free of asyncio so the heavy parts (``load``) can run in a worker thread. A log line
-we write is ``<ts>;<seq>[;<client_id>] <SESSION> <line>``; the reference implementation's
-own lines (``<ts> <SESSION> <line>``, no seq) are read as "legacy" lines.
+Kept free of asyncio so the heavy parts (``load``, ``read_after``) can run in a worker
+thread. A log line we write is ``<ts>;<seq>[;<client_id>]#<crc> <SESSION> <line>``, where
+``<crc>`` is the CRC-32 (8 hex digits) of the line without ``#<crc>`` and its newline: every
+record can be verified, and the reference's ``<ts> <SESSION> <line>`` layout stays readable.
+The reference implementation's own lines (``<ts> <SESSION> <line>``, no seq) are read as
+"legacy" lines, and so are myco's lines from before checksums (no ``#<crc>``) -- but only
+until the first checksummed line of a file: after it, a line that does not verify is a bad
+record, skipped and reported (file and line number), never applied.
 """
 
 from __future__ import annotations
@@ -12,9 +17,14 @@ import gc
 import os
 import re
 import stat
-from collections.abc import Iterable, Sequence
+import zlib
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import suppress
+from heapq import merge
+from itertools import islice
 from operator import attrgetter
+
+from attrs import define, field
 
 from myco import clock
 from myco.protocol.events import Record
@@ -93,9 +103,49 @@ def format_lines(
     """The bytes of one append: every line, newline-terminated, ready for a single write."""
     ts = clock.iso_ms(ts_ms)
     cid = f";{client_id}" if client_id else ""
-    return "".join(
-        f"{ts};{first_seq + i}{cid} {session} {line}\n" for i, line in enumerate(lines)
-    ).encode("utf-8")
+    out = []
+    for i, line in enumerate(lines):
+        head = f"{ts};{first_seq + i}{cid}".encode()
+        tail = f" {session} {line}".encode()
+        out.append(b"%s#%08x%s\n" % (head, zlib.crc32(tail, zlib.crc32(head)), tail))
+    return b"".join(out)
+
+
+#: a bad record is reported for its first few lines per file, then only counted
+BAD_REPORTED_PER_FILE = 20
+
+
+@define
+class LoadReport:
+    """What replay found besides records: bad lines, and the top seq of every file."""
+
+    #: (file path, 1-based line number, reason), the first few per file
+    bad: list[tuple[str, int, str]] = field(factory=list)
+    bad_count: int = 0
+    #: file name -> highest seq of a verified record in it
+    tops: dict[str, int] = field(factory=dict)
+    #: file name -> byte offset where checksums became mandatory (its first checked line)
+    unchecked_end: dict[str, int] = field(factory=dict)
+    #: reference lines (no seq), numbered 1..n before myco's own
+    legacy: int = 0
+
+    def add_bad(self, path: str, lineno: int, reason: str, reported: int) -> int:
+        self.bad_count += 1
+        if reported < BAD_REPORTED_PER_FILE:
+            self.bad.append((path, lineno, reason))
+        return reported + 1
+
+
+def _verified(raw: bytes, sp: int) -> bool | None:
+    """True/False when the head of *raw* carries a checksum that does/does not match;
+    None when it carries none (a legacy line)."""
+    if sp < 10 or raw[sp - 9] != 0x23:  # "#"
+        return None
+    try:
+        want = int(raw[sp - 8 : sp], 16)
+    except ValueError:
+        return False
+    return zlib.crc32(raw[sp:], zlib.crc32(raw[: sp - 9])) == want
 
 
 def _own_ts(tok: str, minutes: dict[str, int | None]) -> int:
@@ -121,27 +171,55 @@ def _parse_file(
     legacy: list[tuple[int, int, int, str, str]],
     minutes: dict[str, int | None],
     legacy_ts: dict[str, int],
+    report: LoadReport,
     after: int = 0,
 ) -> int:
     """Add one file's complete lines to *own* (seq'd) and *legacy* (ts, file, index, ...).
 
-    The hot loop for replay speed: plain splits, no regex, no per-line function calls for
-    our own timestamps (the minute prefix is cached, seconds and millis are sliced off).
+    Returns the highest seq seen (bad lines that claim one included: a seq is never
+    reused). Bad lines go to *report*. The hot loop for replay speed: plain splits, no
+    regex, our own timestamps sliced with a per-minute cache.
     """
     with open(path, "rb") as f:
         data = f.read()
-    lines = data.decode("utf-8", "replace").split("\n")
-    lines.pop()  # "" after the last newline, or a torn tail left by a crash
+    lines = data.split(b"\n")
+    lines.pop()  # b"" after the last newline, or a torn tail left by a crash
     add = own.append
     get_minute = minutes.get
-    skipped_top = 0
+    top = 0
+    checked = False
+    reported = 0
+    offset = 0
+    unchecked_end = len(data)
     for idx, raw in enumerate(lines):
-        parts = raw.split(" ", 2)
-        head = parts[0].split(";")
-        n = len(head)
+        sp = raw.find(b" ")
+        ok = _verified(raw, sp) if sp > 0 else None
+        if not checked:
+            start = offset
+            offset += len(raw) + 1
+        if ok is None:
+            if checked:
+                if raw.strip():
+                    reported = report.add_bad(path, idx + 1, "no checksum", reported)
+                continue
+            head = raw[:sp].decode("utf-8", "replace") if sp > 0 else ""
+        elif ok:
+            if not checked:
+                checked = True
+                unchecked_end = start
+            head = raw[: sp - 9].decode("ascii", "replace")
+        else:
+            claimed = _claimed_seq(raw[: sp - 9])
+            top = max(top, claimed)
+            reported = report.add_bad(path, idx + 1, "checksum mismatch", reported)
+            continue
+        fields = head.split(";")
+        n = len(fields)
         if n == 1:  # the reference's "<ts> <SESSION> <line>"
-            parts = raw.split(None, 2)
-            if len(parts) < 3:
+            parts = raw.decode("utf-8", "replace").split(None, 2)
+            if ok or len(parts) < 3:
+                if ok:
+                    reported = report.add_bad(path, idx + 1, "no sequence number", reported)
                 continue
             tok = parts[0]
             ts = legacy_ts.get(tok)
@@ -149,19 +227,25 @@ def _parse_file(
                 ts = legacy_ts[tok] = clock.parse_iso(tok) or 0
             legacy.append((ts, file_no, idx, session, parts[2].rstrip()))
             continue
-        if n > 3 or len(parts) < 3:
+        rest = raw[sp + 1 :].decode("utf-8", "replace").split(" ", 1)
+        if n > 3 or len(rest) < 2 or not rest[1] or rest[1].isspace():
+            if ok:
+                reported = report.add_bad(path, idx + 1, "malformed record", reported)
             continue
-        line = parts[2]
-        if not line or line.isspace():
+        if ok and rest[0].upper() != session:
+            reported = report.add_bad(path, idx + 1, f"written for {rest[0]!r}", reported)
             continue
-        tok = head[0]
+        line = rest[1]
+        tok = fields[0]
         try:
-            seq = int(head[1])
+            seq = int(fields[1])
         except ValueError:
+            if ok:
+                reported = report.add_bad(path, idx + 1, "bad sequence number", reported)
             continue
+        if seq > top:
+            top = seq
         if seq <= after:  # already in the caller's snapshot: skip before building a record
-            if seq > skipped_top:
-                skipped_top = seq
             continue
         base = get_minute(tok[:17])
         if base is None or len(tok) != 24 or tok[19] != "." or tok[23] != "Z":
@@ -171,8 +255,19 @@ def _parse_file(
                 ts = base + int(tok[17:19] + tok[20:23])
             except ValueError:
                 ts = _own_ts(tok, minutes)
-        add(Record(seq, ts, session, line, head[2] if n == 3 else ""))
-    return skipped_top
+        add(Record(seq, ts, session, line, fields[2] if n == 3 else ""))
+    name = os.path.basename(path)
+    report.tops[name] = top
+    report.unchecked_end[name] = unchecked_end if checked else len(data)
+    return top
+
+
+def _claimed_seq(head: bytes) -> int:
+    """The seq a damaged head claims (0 if none): kept out of reuse, never applied."""
+    fields = head.split(b";")
+    if len(fields) < 2 or not fields[1].isdigit() or len(fields[1]) > 15:
+        return 0
+    return int(fields[1])
 
 
 def log_files(log_dir: str) -> list[str]:
@@ -189,13 +284,16 @@ def log_files(log_dir: str) -> list[str]:
     return sorted(names)
 
 
-def load(log_dir: str, after: int = 0) -> tuple[list[Record], int]:
-    """Every record of a log directory with seq > *after* in seq order, and the highest seq.
+def load(log_dir: str, after: int = 0) -> tuple[list[Record], int, LoadReport]:
+    """Every record of a log directory with seq > *after* in seq order, the highest seq,
+    and what else was found (bad lines, per-file tops).
 
     Legacy lines come first, ordered by (time, file name, line) and numbered 1..n; our own
-    lines follow in seq order. The session is the file's stem, upper-cased.
+    lines follow in seq order. The session is the file's stem, upper-cased. Of two verified
+    records with one seq (a copied line), the first is kept and the other reported.
     """
-    skipped_top = 0
+    report = LoadReport()
+    top = 0
     own: list[Record] = []
     legacy: list[tuple[int, int, int, str, str]] = []
     minutes: dict[str, int | None] = {}
@@ -206,20 +304,101 @@ def load(log_dir: str, after: int = 0) -> tuple[list[Record], int]:
         for no, name in enumerate(log_files(log_dir)):
             path = os.path.join(log_dir, name)
             top_here = _parse_file(
-                path, name[:-4].upper(), no, own, legacy, minutes, legacy_ts, after
+                path, name[:-4].upper(), no, own, legacy, minutes, legacy_ts, report, after
             )
-            skipped_top = max(skipped_top, top_here)
+            top = max(top, top_here)
     finally:
         if gc_was_enabled:
             gc.enable()
     legacy.sort()
+    report.legacy = len(legacy)
     out = [
         Record(i, ts, sess, line) for i, (ts, _, _, sess, line) in enumerate(legacy, 1) if i > after
     ]
     own.sort(key=_by_seq)  # files are seq-sorted runs: timsort merges them in C
-    top = max(len(legacy), skipped_top, own[-1].seq if own else 0)
-    out.extend(own)
-    return out, top
+    last = repeated = 0
+    for rec in own:
+        if rec.seq <= last:
+            where = os.path.join(log_dir, f"{rec.session}.log")
+            repeated = report.add_bad(where, 0, f"seq {rec.seq} repeated", repeated)
+            continue
+        last = rec.seq
+        out.append(rec)
+    return out, max(len(legacy), top), report
+
+
+def read_after(
+    log_dir: str, files: Iterable[tuple[str, int]], after: int, limit: int
+) -> list[Record]:
+    """At most *limit* records with seq > *after*, in seq order, read from *files*.
+
+    *files* are ``(file name, offset where checksums became mandatory)``, only those that
+    hold a seq above *after*. Each file is entered by binary search on its (seq-sorted)
+    records, so the cost follows the page, not the history.
+    """
+    streams = [
+        _records_from(os.path.join(log_dir, n), n[:-4].upper(), end, after) for n, end in files
+    ]
+    return list(islice(merge(*streams, key=_by_seq), limit))
+
+
+def _own_record(raw: bytes, session: str, checked_only: bool) -> Record | None:
+    """One of our lines as a record, or None (legacy, damaged, or not verifiable)."""
+    sp = raw.find(b" ")
+    if sp <= 0:
+        return None
+    ok = _verified(raw, sp)
+    if ok is False or (ok is None and checked_only):
+        return None
+    head = raw[: sp - 9] if ok else raw[:sp]
+    fields = head.decode("ascii", "replace").split(";")
+    if not 2 <= len(fields) <= 3 or not fields[1].isdigit():
+        return None
+    rest = raw[sp + 1 :].decode("utf-8", "replace").split(" ", 1)
+    if len(rest) < 2 or not rest[1] or rest[1].isspace() or (ok and rest[0].upper() != session):
+        return None
+    ts = _own_ts(fields[0], {})
+    return Record(int(fields[1]), ts, session, rest[1], fields[2] if len(fields) == 3 else "")
+
+
+def _records_from(path: str, session: str, unchecked_end: int, after: int) -> Iterator[Record]:
+    """The records of one file with seq > *after*, found by bisecting byte offsets."""
+    try:
+        f = open(path, "rb")  # noqa: SIM115 - closed when the generator ends
+    except OSError:
+        return
+    with f:
+        size = os.fstat(f.fileno()).st_size
+        lo, hi = 0, size  # every record starting before lo has seq <= after
+        while hi - lo > 16384:
+            mid = (lo + hi) // 2
+            f.seek(mid - 1)
+            f.readline()  # to the next line start
+            found: tuple[int, int] | None = None
+            while f.tell() < hi:
+                pos = f.tell()
+                raw = f.readline()
+                if not raw.endswith(b"\n"):
+                    break
+                rec = _own_record(raw[:-1], session, pos >= unchecked_end)
+                if rec is not None:
+                    found = (f.tell(), rec.seq)
+                    break
+            if found is None or found[1] > after:
+                hi = mid
+            else:
+                lo = found[0]
+        f.seek(lo)
+        last = after
+        while True:
+            pos = f.tell()
+            raw = f.readline()
+            if not raw.endswith(b"\n"):
+                return  # end of file, or a torn last line
+            rec = _own_record(raw[:-1], session, pos >= unchecked_end)
+            if rec is not None and rec.seq > last:
+                last = rec.seq
+                yield rec
 
 
 def repair_tail(fd: int) -> int:

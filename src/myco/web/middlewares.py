@@ -9,7 +9,7 @@ import structlog
 from aiohttp import web
 
 from myco.auth.actor import AuthError
-from myco.storage.contract import StorageUnavailable
+from myco.storage.contract import StorageFull, StorageUnavailable
 from myco.web.errors import APIError, error
 from myco.web.keys import ACTOR, DAEMON, PUBLIC_ROUTES, SESSION
 
@@ -31,7 +31,11 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
         return error(exc.status, exc.message, headers)
     except StorageUnavailable as exc:
+        log.warning("storage unavailable", path=request.path, error=str(exc))
         return error(503, f"storage unavailable: {exc}", {"Retry-After": "1"})
+    except StorageFull as exc:
+        log.error("storage full", path=request.path, error=str(exc))
+        return error(507, f"storage full: {exc}; nothing was stored")
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
@@ -61,6 +65,12 @@ async def access_log_middleware(request: web.Request, handler: Handler) -> web.S
         raise
     except AuthError as exc:
         status = exc.status
+        raise
+    except StorageUnavailable:
+        status = 503
+        raise
+    except StorageFull:
+        status = 507
         raise
     except web.HTTPException as exc:
         status = exc.status
