@@ -288,8 +288,15 @@ class Tenant:
             return
         self.daemon.hooks.events_ingested(self, events)
         for queue in list(self.watchers):
-            for ev in events:
-                queue.put_nowait(ev)
+            try:
+                for ev in events:
+                    queue.put_nowait(ev)
+            except asyncio.QueueFull:
+                # a reader that does not read: drop it (its stream ends and frees the buffer)
+                self.watchers.discard(queue)
+                overflow = getattr(queue, "overflow", None)
+                if overflow is not None:
+                    overflow()
 
     # -- limits -----------------------------------------------------------------------
     def check_growth(self, session: str, kept: Sequence[str]) -> None:

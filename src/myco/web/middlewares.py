@@ -9,6 +9,7 @@ import structlog
 from aiohttp import web
 
 from myco.auth.actor import AuthError
+from myco.logs import remember_secret
 from myco.storage.contract import StorageFull, StorageUnavailable
 from myco.web.errors import APIError, error
 from myco.web.keys import ACTOR, DAEMON, PUBLIC_ROUTES, SESSION
@@ -97,6 +98,10 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     if request.match_info.http_exception is not None or route.name in request.app[PUBLIC_ROUTES]:
         return await handler(request)
     daemon = request.app[DAEMON]
+    header = request.headers.get("Authorization", "")
+    if header:
+        # whatever the credential, it must never reach a log line (see myco.logs)
+        remember_secret(header.split(None, 1)[-1])
     actor = await daemon.hooks.authenticate(request, daemon)
     if actor is None:
         raise AuthError("missing or invalid Authorization header")
