@@ -230,9 +230,11 @@ class Tenant:
             created: list[str] = []
             try:
                 for name, body in bodies.items():
-                    if not await self.daemon.storage.put_msg(self.id, name, body):
+                    if await self.daemon.storage.put_msg(self.id, name, body):
+                        created.append(name)
+                    elif await self.daemon.storage.get_msg(self.id, name) != body:
                         raise IngestError(f"msgs[{name!r}]: msg already exists", status=409)
-                    created.append(name)
+                    # else: the same message again (a retried post): nothing to do
                 ts = clock.now_ms()
                 records = (
                     await self.daemon.storage.append(self.id, session, kept, ts, client_id)
@@ -244,7 +246,7 @@ class Tenant:
                 raise
             for name in created:
                 self.state.msg_names.add(name)
-            result.msgs = dict.fromkeys(created, "created")
+            result.msgs = {name: "created" if name in created else "exists" for name in bodies}
             if not kept:
                 return result
             if client_id and not records:
@@ -370,7 +372,8 @@ class Tenant:
                 errors,
                 status=status if len(errors) == 1 else 400,
             )
-        if len(self.state.msg_names) + len(out) > limits.MAX_MSGS:
+        new = [n for n in out if n not in self.state.msg_names]
+        if new and len(self.state.msg_names) + len(new) > limits.MAX_MSGS:
             raise IngestError(
                 f"this swarm has {len(self.state.msg_names)} messages, the most it may have "
                 f"is {limits.MAX_MSGS} (MYCO_MAX_MSGS)",
@@ -384,8 +387,6 @@ class Tenant:
             return "invalid filename", 400
         if len(body) > MSG_MAX_BYTES:
             return f"payload exceeds {MSG_MAX_BYTES} bytes", 413
-        if name in self.state.msg_names:
-            return "msg already exists", 409
         owner = msg_owner(name, self.state.sessions)
         # a tenant-wide credential acting as no session (session None) may name any message
         if owner is not None and session is not None and owner != session != DIRECTOR:
@@ -413,7 +414,9 @@ class Tenant:
             return f"rejected: {problem}"
         if len(self.state.msg_names) >= limits.MAX_MSGS:
             return f"rejected: this swarm has {limits.MAX_MSGS} messages (MYCO_MAX_MSGS)"
-        if not await self.daemon.storage.put_msg(self.id, name, body):
+        if name in self.state.msg_names or not await self.daemon.storage.put_msg(
+            self.id, name, body
+        ):
             return "rejected: msg already exists"
         self.state.msg_names.add(name)
         return "created"
@@ -426,8 +429,14 @@ class Tenant:
         await self.ingest(reader, [f"ack {spec}"])
 
     # -- history ----------------------------------------------------------------------
-    async def history(self, after: int, limit: int, viewer: str | None = None) -> HistoryPage:
-        """Stored events with ``seq > after`` (what *viewer* may see, when given).
+    async def history(
+        self, after: int, limit: int, viewer: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Stored events with ``seq > after`` (what *viewer* may see, when given)."""
+        return (await self.history_page(after, limit, viewer)).events
+
+    async def history_page(self, after: int, limit: int, viewer: str | None = None) -> HistoryPage:
+        """One page of stored events with ``seq > after`` (what *viewer* may see).
 
         With a store that pages (:class:`~myco.storage.contract.Paging`) the cost follows
         the page: at most *limit* records are read, or ``HISTORY_SCAN_MAX`` when a viewer

@@ -164,7 +164,7 @@ async def list_events(request: web.Request) -> web.Response:
         raise APIError(400, f"limit must be between 1 and {EVENTS_PAGE_MAX}")
     tenant = tenant_of(request)
     viewer = actor_of(request).session
-    page = await tenant.history(after, limit, viewer)
+    page = await tenant.history_page(after, limit, viewer)
     body: dict[str, object] = {"events": page.events, "last_seq": tenant.state.last_seq}
     if page.next_after is not None:
         body["next_after"] = page.next_after
