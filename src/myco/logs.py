@@ -91,6 +91,31 @@ class _Redacting:
         return redact(rendered if isinstance(rendered, str) else str(rendered))
 
 
+class _QuietBadRequests(logging.Filter):
+    """aiohttp logs every unparsable request with a traceback: one line is enough.
+
+    A client's malformed request is the client's problem; a hostile one must not be able
+    to flood the log with tracebacks.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if exc is not None and _is_client_error(exc):
+            reason = (getattr(exc, "message", "") or str(exc)).strip().splitlines()
+            record.msg = "bad request: %s"
+            record.args = (reason[0][:200] if reason else type(exc).__name__,)
+            record.exc_info = None
+            record.exc_text = None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
+def _is_client_error(exc: BaseException) -> bool:
+    from aiohttp.http_exceptions import HttpProcessingError
+
+    return isinstance(exc, (HttpProcessingError, ConnectionResetError))
+
+
 def configure_logging(
     fmt: Literal["auto", "json", "console"] = "auto", level: int = logging.INFO
 ) -> None:
@@ -139,3 +164,6 @@ def configure_logging(
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
+    aiohttp_server = logging.getLogger("aiohttp.server")
+    if not any(isinstance(f, _QuietBadRequests) for f in aiohttp_server.filters):
+        aiohttp_server.addFilter(_QuietBadRequests())

@@ -81,7 +81,9 @@ def head(method: str, path: str, *headers: str, token: str = TOKEN) -> bytes:
     return ("\r\n".join(lines) + "\r\n\r\n").encode()
 
 
-def read_response(sock: socket.socket, deadline_s: float = 5.0) -> tuple[int, dict[str, str], bytes]:
+def read_response(
+    sock: socket.socket, deadline_s: float = 5.0
+) -> tuple[int, dict[str, str], bytes]:
     """Status, headers and body of one response (by Content-Length, else until EOF)."""
     sock.settimeout(deadline_s)
     data = b""

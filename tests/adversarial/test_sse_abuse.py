@@ -35,7 +35,9 @@ def open_stream(url: str, token: str = TOKEN) -> socket.socket:
 def test_readers_that_never_read_are_dropped_and_memory_stays_bounded(
     daemon: DaemonProcess,
 ) -> None:
-    assert call(daemon.url, "POST", "/events", TOKEN, {"session": "W", "events": ["start"]})[0] == 200
+    assert (
+        call(daemon.url, "POST", "/events", TOKEN, {"session": "W", "events": ["start"]})[0] == 200
+    )
     readers = []
     for _ in range(4):  # MYCO_STREAMS_PER_TENANT
         s = socket.socket()
@@ -48,7 +50,9 @@ def test_readers_that_never_read_are_dropped_and_memory_stays_bounded(
     before = rss_kib(daemon.pid)
     line = "say " + "x" * 3000
     for _ in range(60):  # about 30 MB of frames for four readers that read nothing
-        status, _ = call(daemon.url, "POST", "/events", TOKEN, {"session": "W", "events": [line] * 40})
+        status, _ = call(
+            daemon.url, "POST", "/events", TOKEN, {"session": "W", "events": [line] * 40}
+        )
         assert status == 200
     try:
         # each is dropped (write deadline 1 s, or its 50-event queue overflowed) ...
