@@ -31,8 +31,13 @@ async def read_bytes(request: web.Request, limit: int, what: str = "request body
     except asyncio.TimeoutError:
         raise APIError(408, f"{what} not received within {timeout:g} s") from None
     except (HttpProcessingError, RequestPayloadError, ConnectionError) as exc:
-        # a corrupt Content-Encoding, a torn chunk, or the client hung up mid-body
-        raise APIError(400, f"{what} could not be read: {_reason(exc)}") from None
+        # a corrupt Content-Encoding, a torn chunk, or the client hung up mid-body: the rest
+        # of this body is unreadable, so aiohttp must not try to drain it (it would log a
+        # traceback); the connection closes after the answer
+        request.content.feed_eof()
+        err = APIError(400, f"{what} could not be read: {_reason(exc)}")
+        err.headers["Connection"] = "close"
+        raise err from None
     return body
 
 
