@@ -182,44 +182,38 @@ def _parse_file(
     """
     with open(path, "rb") as f:
         data = f.read()
-    lines = data.split(b"\n")
-    lines.pop()  # b"" after the last newline, or a torn tail left by a crash
+    raws = data.split(b"\n")
+    raws.pop()  # b"" after the last newline, or a torn tail left by a crash
+    # Decoded once as a whole (fast); byte lines and text lines correspond one to one.
+    texts = data.decode("utf-8", "replace").split("\n")
     add = own.append
     get_minute = minutes.get
+    crc32 = zlib.crc32
     top = 0
     checked = False
     reported = 0
     offset = 0
     unchecked_end = len(data)
-    for idx, raw in enumerate(lines):
+    for idx, raw in enumerate(raws):
         sp = raw.find(b" ")
-        ok = _verified(raw, sp) if sp > 0 else None
+        crc = sp > 9 and raw[sp - 9] == 0x23  # "#": the line carries a checksum
         if not checked:
             start = offset
             offset += len(raw) + 1
-        if ok is None:
-            if checked:
-                if raw.strip():
-                    reported = report.add_bad(path, idx + 1, "no checksum", reported)
-                continue
-            head = raw[:sp].decode("utf-8", "replace") if sp > 0 else ""
-        elif ok:
-            if not checked:
+            if crc:
                 checked = True
                 unchecked_end = start
-            head = raw[: sp - 9].decode("ascii", "replace")
-        else:
-            claimed = _claimed_seq(raw[: sp - 9])
-            top = max(top, claimed)
-            reported = report.add_bad(path, idx + 1, "checksum mismatch", reported)
+        elif not crc:
+            if raw.strip():
+                reported = report.add_bad(path, idx + 1, "no checksum", reported)
             continue
+        parts = texts[idx].split(" ", 2)
+        head = parts[0][:-9] if crc else parts[0]
         fields = head.split(";")
         n = len(fields)
-        if n == 1:  # the reference's "<ts> <SESSION> <line>"
-            parts = raw.decode("utf-8", "replace").split(None, 2)
-            if ok or len(parts) < 3:
-                if ok:
-                    reported = report.add_bad(path, idx + 1, "no sequence number", reported)
+        if n == 1 and not crc:  # the reference's "<ts> <SESSION> <line>"
+            parts = texts[idx].split(None, 2)
+            if len(parts) < 3:
                 continue
             tok = parts[0]
             ts = legacy_ts.get(tok)
@@ -227,26 +221,34 @@ def _parse_file(
                 ts = legacy_ts[tok] = clock.parse_iso(tok) or 0
             legacy.append((ts, file_no, idx, session, parts[2].rstrip()))
             continue
-        rest = raw[sp + 1 :].decode("utf-8", "replace").split(" ", 1)
-        if n > 3 or len(rest) < 2 or not rest[1] or rest[1].isspace():
-            if ok:
-                reported = report.add_bad(path, idx + 1, "malformed record", reported)
-            continue
-        if ok and rest[0].upper() != session:
-            reported = report.add_bad(path, idx + 1, f"written for {rest[0]!r}", reported)
-            continue
-        line = rest[1]
-        tok = fields[0]
         try:
-            seq = int(fields[1])
+            seq = int(fields[1]) if n > 1 else 0
         except ValueError:
-            if ok:
-                reported = report.add_bad(path, idx + 1, "bad sequence number", reported)
-            continue
+            seq = 0
+        if seq <= after and seq:
+            if seq > top:
+                top = seq
+            continue  # in the caller's snapshot already: not even verified again
+        if crc:
+            try:
+                good = crc32(raw[sp:], crc32(raw[: sp - 9])) == int(raw[sp - 8 : sp], 16)
+            except ValueError:
+                good = False
+            if not good:
+                if top < seq < 1 << 53:
+                    top = seq  # a damaged record's seq is never handed out again
+                reported = report.add_bad(path, idx + 1, "checksum mismatch", reported)
+                continue
         if seq > top:
             top = seq
-        if seq <= after:  # already in the caller's snapshot: skip before building a record
+        if not seq or n > 3 or len(parts) < 3 or not parts[2] or parts[2].isspace():
+            if crc:
+                reported = report.add_bad(path, idx + 1, "malformed record", reported)
             continue
+        if crc and parts[1] != session and parts[1].upper() != session:
+            reported = report.add_bad(path, idx + 1, f"written for {parts[1]!r}", reported)
+            continue
+        tok = fields[0]
         base = get_minute(tok[:17])
         if base is None or len(tok) != 24 or tok[19] != "." or tok[23] != "Z":
             ts = _own_ts(tok, minutes)
@@ -255,19 +257,11 @@ def _parse_file(
                 ts = base + int(tok[17:19] + tok[20:23])
             except ValueError:
                 ts = _own_ts(tok, minutes)
-        add(Record(seq, ts, session, line, fields[2] if n == 3 else ""))
+        add(Record(seq, ts, session, parts[2], fields[2] if n == 3 else ""))
     name = os.path.basename(path)
     report.tops[name] = top
     report.unchecked_end[name] = unchecked_end if checked else len(data)
     return top
-
-
-def _claimed_seq(head: bytes) -> int:
-    """The seq a damaged head claims (0 if none): kept out of reuse, never applied."""
-    fields = head.split(b";")
-    if len(fields) < 2 or not fields[1].isdigit() or len(fields[1]) > 15:
-        return 0
-    return int(fields[1])
 
 
 def log_files(log_dir: str) -> list[str]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import re
 
 from aiohttp import web
@@ -19,6 +21,8 @@ from myco.web.openapi import openapi_document
 EVENTS_MAX_BYTES = 2 * 1024 * 1024
 DISPATCH_MAX_BYTES = 256 * 1024
 EVENTS_PAGE_MAX = 100_000
+#: larger history pages are JSON-encoded in a worker thread
+ENCODE_INLINE_MAX = 2000
 #: blockers and dependents listed per session by ``GET /status`` (the first ones, sorted)
 STATUS_LIST_MAX = 50
 _CLIENT_ID_RE = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
@@ -168,7 +172,11 @@ async def list_events(request: web.Request) -> web.Response:
     body: dict[str, object] = {"events": page.events, "last_seq": tenant.state.last_seq}
     if page.next_after is not None:
         body["next_after"] = page.next_after
-    return web.json_response(body)
+    if len(page.events) <= ENCODE_INLINE_MAX:
+        return web.json_response(body)
+    # a big page: encode it in a worker thread, not on the loop every tenant shares
+    text = await asyncio.to_thread(json.dumps, body)
+    return web.json_response(text=text)
 
 
 def _msg_file(request: web.Request) -> str:
