@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.adversarial.conftest import log_lines
 from tests.conftest import TOKEN
 from tests.daemon_process import DaemonProcess, call
 from tests.redis_fixtures import need_redis
@@ -84,6 +85,7 @@ def test_a_full_disk_answers_507_and_stores_nothing_of_the_post(
         status, body = call(url, "POST", "/events", TOKEN, post)
         assert status == 507, body
         assert "storage full" in body["error"] and "nothing was stored" in body["error"]
+        assert len([x for x in log_lines(daemon) if "storage full" in x]) == 1  # one line
         assert call(url, "GET", "/msg/A-full.md", TOKEN)[0] == 404
         _, events = call(url, "GET", "/events", TOKEN)
         assert [e["line"] for e in events["events"]] == ["start x"]
@@ -120,6 +122,7 @@ def test_redis_at_maxmemory_answers_503_and_stores_nothing_of_the_post(
         post = {"session": "A", "events": ["say later"], "msgs": {"A-oom.md": "body"}}
         status, body = call(url, "POST", "/events", TOKEN, post)
         assert status == 503 and "out of memory" in body["error"], body
+        assert len([x for x in log_lines(daemon) if "out of memory" in x]) == 1
         assert redis_command(server.port, "CONFIG", "SET", "maxmemory", "0").startswith(b"+OK")
         assert call(url, "GET", "/msg/A-oom.md", TOKEN)[0] == 404
         _, events = call(url, "GET", "/events", TOKEN)

@@ -274,6 +274,7 @@ class SwarmState:
             self.events.append(event)
         for observer in self.verbs.observers:
             observer(self, event)
+        self.derived_cache = None  # whatever the verb changed: recomputed on next use
 
     # -- dependencies -----------------------------------------------------------------
     def add_need(self, session: str, item: str) -> None:
