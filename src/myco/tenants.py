@@ -21,7 +21,7 @@ from myco.names import ALL, DIRECTOR, InvalidName, is_msg_name, is_session_name,
 from myco.protocol import state as limits
 from myco.protocol.engine import apply_batch, to_event
 from myco.protocol.events import Event, Record
-from myco.protocol.grammar import GLOBAL, first_word, line_problem, parse_line
+from myco.protocol.grammar import _GLOBAL_ONLY, GLOBAL, first_word, line_problem, parse_line
 from myco.protocol.state import SwarmState
 from myco.protocol.visibility import visible
 from myco.storage.contract import MsgRollback, Paging, Snapshots
@@ -313,11 +313,22 @@ class Tenant:
         needs = set(author.needs) if author is not None else set()
         before_needs = len(needs)
         resources: set[str] = set()
+        directives = 0
+        channels: set[str] = set()
+        reached = {session}
         for line in kept:
             parts = line.split(None, 2)
             spec = verbs.get(parts[0].lower()) if parts else None
+            if "channel:" in line:
+                parsed_ch = parse_line(line, verbs.session_verbs, verbs.keys)
+                if parsed_ch is not None and parsed_ch.channels is not _GLOBAL_ONLY:
+                    channels.update(parsed_ch.channels)
+                    if spec is not None and spec.target and parsed_ch.obj:
+                        reached.add(parsed_ch.obj.upper())
             if spec is None or len(parts) < 2:
                 continue
+            if spec.name == "direct":
+                directives += 1
             if spec.target:
                 target = parts[1].upper()
                 if target not in (ALL, "") and target not in state.sessions:
@@ -342,6 +353,24 @@ class Tenant:
                 f"is {limits.MAX_NEEDS} (MYCO_MAX_NEEDS)",
                 status=429,
             )
+        if directives:
+            open_now = sum(1 for d in state.directives if not d.fully_closed())
+            if open_now + directives > limits.MAX_DIRECTIVES:
+                raise IngestError(
+                    f"this swarm has {open_now} open directives, the most it may have is "
+                    f"{limits.MAX_DIRECTIVES} (MYCO_MAX_DIRECTIVES); close some first",
+                    status=429,
+                )
+        if channels:
+            for name in sorted(reached):
+                known = state.sessions.get(name)
+                joined = channels | (known.channels if known is not None else set())
+                if len(joined) > limits.MAX_CHANNELS:
+                    raise IngestError(
+                        f"{name} would be in {len(joined)} channels, the most one session may "
+                        f"join is {limits.MAX_CHANNELS} (MYCO_MAX_CHANNELS)",
+                        status=429,
+                    )
         if resources and len(state.resources) + len(resources) > limits.MAX_RESOURCES:
             raise IngestError(
                 f"this swarm has {len(state.resources)} resources, the most it may have is "

@@ -30,6 +30,8 @@ LIMITS = {
     "MYCO_MAX_NEEDS": "20",
     "MYCO_MAX_RESOURCES": "20",
     "MYCO_MAX_MSGS": "30",
+    "MYCO_MAX_CHANNELS": "10",
+    "MYCO_MAX_DIRECTIVES": "5",
 }
 
 

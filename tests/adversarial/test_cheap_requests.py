@@ -119,6 +119,14 @@ def test_needs_resources_and_messages_are_bounded(daemon: DaemonProcess) -> None
         url, "POST", "/events", token, {"session": "A", "events": ["say m"], "msgs": msgs}
     )
     assert status == 429 and "MYCO_MAX_MSGS" in body["error"]
+    chans = "channel:" + ",".join(f"c{i}" for i in range(11))
+    status, body = call(
+        url, "POST", "/events", token, {"session": "A", "events": [f"say x {chans}"]}
+    )
+    assert status == 429 and "MYCO_MAX_CHANNELS" in body["error"]
+    directs = [f"direct A task{i}" for i in range(6)]
+    status, body = call(url, "POST", "/events", token, {"session": "DIRECTOR", "events": directs})
+    assert status == 429 and "MYCO_MAX_DIRECTIVES" in body["error"]
     # the status answer stays small: blockers are listed, at most 50 of them, never megabytes
     status, body = call(url, "GET", "/status", token)
     assert len(body["sessions"]["A"]["blockers"]) == 20

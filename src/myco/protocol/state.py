@@ -39,7 +39,7 @@ def _env_int(name: str, default: int) -> int:
 
 
 # Growth limits of one tenant (docs/http-api.md, "Limits"). Ingest refuses a batch that
-# would pass the first four with a 429; the others are kept by forgetting the oldest.
+# would pass the first six with a 429; the others are kept by forgetting the oldest.
 #: sessions of one tenant (authors and targets)
 MAX_SESSIONS = _env_int("MYCO_MAX_SESSIONS", 1000)
 #: needs one session may declare
@@ -48,6 +48,10 @@ MAX_NEEDS = _env_int("MYCO_MAX_NEEDS", 200)
 MAX_RESOURCES = _env_int("MYCO_MAX_RESOURCES", 1000)
 #: messages of one tenant
 MAX_MSGS = _env_int("MYCO_MAX_MSGS", 10_000)
+#: channels one session may be in
+MAX_CHANNELS = _env_int("MYCO_MAX_CHANNELS", 100)
+#: open (not fully closed) directives of one tenant
+MAX_DIRECTIVES = _env_int("MYCO_MAX_DIRECTIVES", 500)
 #: artifacts (``done``) kept per tenant; the oldest is forgotten beyond
 MAX_ARTIFACTS = _env_int("MYCO_MAX_ARTIFACTS", 2000)
 #: open questions kept per tenant; the oldest is forgotten beyond
