@@ -141,3 +141,32 @@ def test_redaction_hides_bearer_tokens_remembered_secrets_and_myco_tokens() -> N
     assert TOKEN[:10] in out  # an ordinary word is left alone
     logs.remember_secret("short")  # too short to be a token: never redacted
     assert logs.redact("a short word") == "a short word"
+
+
+async def test_a_stream_that_falls_behind_is_reset_and_ended_and_the_cap_holds(
+    aiohttp_client: Any, daemon: Daemon
+) -> None:
+    import asyncio
+
+    from myco.web.app import create_app
+    from myco.web.limits import Limits
+
+    client = await aiohttp_client(create_app(daemon, Limits(stream_queue=3, streams_per_tenant=2)))
+    api = Api(client)
+    await api.post("A", "start x")
+    first = await client.get("/-/dashboard/stream", headers=AUTH)
+    second = await client.get("/-/dashboard/stream", headers=AUTH)
+    third = await client.get("/-/dashboard/stream", headers=AUTH)
+    assert third.status == 429
+    assert "too many live streams" in (await third.json())["error"]
+    await asyncio.wait_for(first.content.readuntil(b"\n\n"), 2)  # hello
+    tenant = next(iter(daemon.tenants))
+    await api.post("A", *[f"say {i}" for i in range(10)])  # 10 events > a queue of 3
+    rest = await asyncio.wait_for(first.content.read(), 5)  # the stream ends by itself
+    assert b"event: reset" in rest and b"event: events" not in rest
+    # `second` fell behind the same way: both are gone, their queues freed
+    assert b"event: reset" in await asyncio.wait_for(second.content.read(), 5)
+    assert tenant.watchers == set()
+    ok = await client.get("/-/dashboard/stream", headers=AUTH)  # room again
+    assert ok.status == 200
+    ok.close()
