@@ -17,11 +17,12 @@ import structlog
 from attrs import define, field
 
 from myco import clock, snapshots
+from myco.growth import LimitReached, check_growth
 from myco.names import ALL, DIRECTOR, InvalidName, is_msg_name, is_session_name, session_name
 from myco.protocol import state as limits
 from myco.protocol.engine import apply_batch, to_event
 from myco.protocol.events import Event, Record
-from myco.protocol.grammar import _GLOBAL_ONLY, GLOBAL, first_word, line_problem, parse_line
+from myco.protocol.grammar import GLOBAL, first_word, line_problem
 from myco.protocol.state import SwarmState
 from myco.protocol.visibility import visible
 from myco.storage.contract import MsgRollback, Paging, Snapshots
@@ -43,7 +44,7 @@ class IngestError(ValueError):
     """A batch that cannot be accepted; nothing of it was stored.
 
     *status* is the HTTP answer: 400 for a bad batch, 403 for a name that belongs to
-    another session, 429 for a tenant or session at one of its growth limits.
+    another session, 409 for a message that exists, 429 for a growth limit.
     """
 
     def __init__(self, message: str, errors: Sequence[str] = (), status: int = 400) -> None:
@@ -225,7 +226,10 @@ class Tenant:
         async with self.lock:
             if client_id and (session, client_id) in self.client_ids:
                 return IngestResult(count, duplicate=True)
-            self.check_growth(session, kept)
+            try:
+                check_growth(self.state, session, kept)
+            except LimitReached as exc:
+                raise IngestError(str(exc), status=429) from None
             bodies = self.check_msgs(session, msgs) if msgs else {}
             created: list[str] = []
             try:
@@ -300,84 +304,6 @@ class Tenant:
                 if overflow is not None:
                     overflow()
 
-    # -- limits -----------------------------------------------------------------------
-    def check_growth(self, session: str, kept: Sequence[str]) -> None:
-        """Refuse (429) a batch that would take the tenant or *session* past a limit.
-
-        Sessions (the author and every target), needs per session and resources per tenant
-        are counted before anything is stored; see docs/http-api.md, "Limits".
-        """
-        state, verbs = self.state, self.verbs
-        new_sessions = set() if session in state.sessions else {session}
-        author = state.sessions.get(session)
-        needs = set(author.needs) if author is not None else set()
-        before_needs = len(needs)
-        resources: set[str] = set()
-        directives = 0
-        channels: set[str] = set()
-        reached = {session}
-        for line in kept:
-            parts = line.split(None, 2)
-            spec = verbs.get(parts[0].lower()) if parts else None
-            if "channel:" in line:
-                parsed_ch = parse_line(line, verbs.session_verbs, verbs.keys)
-                if parsed_ch is not None and parsed_ch.channels is not _GLOBAL_ONLY:
-                    channels.update(parsed_ch.channels)
-                    if spec is not None and spec.target and parsed_ch.obj:
-                        reached.add(parsed_ch.obj.upper())
-            if spec is None or len(parts) < 2:
-                continue
-            if spec.name == "direct":
-                directives += 1
-            if spec.target:
-                target = parts[1].upper()
-                if target not in (ALL, "") and target not in state.sessions:
-                    new_sessions.add(target)
-            elif spec.name == "need":
-                needs.add(parts[1])
-            elif spec.name in ("up", "down"):
-                parsed = parse_line(line, verbs.session_verbs, verbs.keys)
-                name = f"{parsed.obj} {parsed.text}".strip() if parsed else ""
-                if name and name not in state.resources:
-                    resources.add(name)
-        if new_sessions and len(state.sessions) + len(new_sessions) > limits.MAX_SESSIONS:
-            raise IngestError(
-                f"this swarm has {len(state.sessions)} sessions, the most it may have is "
-                f"{limits.MAX_SESSIONS} (MYCO_MAX_SESSIONS); refused new: "
-                + ", ".join(sorted(new_sessions)[:5]),
-                status=429,
-            )
-        if len(needs) > limits.MAX_NEEDS and len(needs) > before_needs:
-            raise IngestError(
-                f"{session} would have {len(needs)} needs, the most one session may declare "
-                f"is {limits.MAX_NEEDS} (MYCO_MAX_NEEDS)",
-                status=429,
-            )
-        if directives:
-            open_now = sum(1 for d in state.directives if not d.fully_closed())
-            if open_now + directives > limits.MAX_DIRECTIVES:
-                raise IngestError(
-                    f"this swarm has {open_now} open directives, the most it may have is "
-                    f"{limits.MAX_DIRECTIVES} (MYCO_MAX_DIRECTIVES); close some first",
-                    status=429,
-                )
-        if channels:
-            for name in sorted(reached):
-                known = state.sessions.get(name)
-                joined = channels | (known.channels if known is not None else set())
-                if len(joined) > limits.MAX_CHANNELS:
-                    raise IngestError(
-                        f"{name} would be in {len(joined)} channels, the most one session may "
-                        f"join is {limits.MAX_CHANNELS} (MYCO_MAX_CHANNELS)",
-                        status=429,
-                    )
-        if resources and len(state.resources) + len(resources) > limits.MAX_RESOURCES:
-            raise IngestError(
-                f"this swarm has {len(state.resources)} resources, the most it may have is "
-                f"{limits.MAX_RESOURCES} (MYCO_MAX_RESOURCES)",
-                status=429,
-            )
-
     # -- messages ---------------------------------------------------------------------
     def check_msgs(self, session: str | None, msgs: Mapping[str, object]) -> dict[str, bytes]:
         """Every inline message as bytes, or :class:`IngestError` naming each bad one."""
@@ -388,7 +314,7 @@ class Tenant:
             if not isinstance(name, str) or not isinstance(body, str):
                 errors.append(f"msgs[{str(name)!r}]: name and body must be strings")
                 continue
-            data = body.encode("utf-8", "surrogatepass")
+            data = body.encode()
             problem, code = self.msg_problem(name, data, session)
             if problem is not None:
                 errors.append(f"msgs[{name!r}]: {problem}")
