@@ -170,3 +170,21 @@ async def test_a_stream_that_falls_behind_is_reset_and_ended_and_the_cap_holds(
     ok = await client.get("/-/dashboard/stream", headers=AUTH)  # room again
     assert ok.status == 200
     ok.close()
+
+
+async def test_state_that_only_grows_with_history_is_bounded(
+    api: Api, daemon: Daemon, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(state_module, "MAX_PROVIDED", 100)
+    monkeypatch.setattr(state_module, "MAX_ARTIFACTS", 50)
+    monkeypatch.setattr(state_module, "MAX_QUESTIONS", 40)
+    await api.post("B", "need A.keep")
+    for batch in range(4):
+        await api.post("A", *[f"done item{batch}-{i}" for i in range(100)], "done keep")
+        await api.post("A", *[f"ask B q{batch}-{i}" for i in range(30)])
+    state = next(iter(daemon.tenants)).state
+    assert len(state.provided) <= 100 and len(state.artifacts) == 50
+    assert len(state.questions) == 40
+    assert state.provided.get("A.keep") == {"A"}  # needed by B: never forgotten
+    assert "item3-99" in state.provided and "item0-0" not in state.provided
+    assert state.blockers_for("B") == []

@@ -56,6 +56,8 @@ MAX_DIRECTIVES = _env_int("MYCO_MAX_DIRECTIVES", 500)
 MAX_ARTIFACTS = _env_int("MYCO_MAX_ARTIFACTS", 2000)
 #: open questions kept per tenant; the oldest is forgotten beyond
 MAX_QUESTIONS = _env_int("MYCO_MAX_QUESTIONS", 5000)
+#: published items (``done X``) remembered per tenant; the oldest nobody needs are forgotten
+MAX_PROVIDED = _env_int("MYCO_MAX_PROVIDED", 20_000)
 
 
 @define(slots=True)
@@ -302,6 +304,25 @@ class SwarmState:
             self.sessions[t].open_needs.pop(item, None)
             if t != session:
                 self.needed_from.setdefault(session, set()).add(t)
+        if len(self.provided) > MAX_PROVIDED:
+            self._forget_provided()
+
+    def _forget_provided(self) -> None:
+        """Forget the oldest published items nobody declared a need for (a tenth at once).
+
+        A later ``need`` of a forgotten item stays open until it is published again.
+        """
+        drop = []
+        for item in self.provided:
+            if item not in self.needers:
+                drop.append(item)
+                if len(drop) >= MAX_PROVIDED // 10 + 1:
+                    break
+        for item in drop:
+            for who in self.provided.pop(item):
+                s = self.sessions.get(who)
+                if s is not None:
+                    s.provides.discard(item)
 
     def satisfied(self, need: str) -> bool:
         """A need is met by a published ``done`` or by an UP resource of that name.
