@@ -178,13 +178,16 @@ async def test_state_that_only_grows_with_history_is_bounded(
     monkeypatch.setattr(state_module, "MAX_PROVIDED", 100)
     monkeypatch.setattr(state_module, "MAX_ARTIFACTS", 50)
     monkeypatch.setattr(state_module, "MAX_QUESTIONS", 40)
+    monkeypatch.setattr(state_module, "MAX_ACKED", 60)
     await api.post("B", "need A.keep")
     for batch in range(4):
         await api.post("A", *[f"done item{batch}-{i}" for i in range(100)], "done keep")
         await api.post("A", *[f"ask B q{batch}-{i}" for i in range(30)])
+        await api.post("B", *[f"ack spec{batch}-{i}" for i in range(30)])
     state = next(iter(daemon.tenants)).state
     assert len(state.provided) <= 100 and len(state.artifacts) == 50
     assert len(state.questions) == 40
+    assert len(state.acks) <= 60 and "spec3-29" in state.acks
     assert state.provided.get("A.keep") == {"A"}  # needed by B: never forgotten
     assert "item3-99" in state.provided and "item0-0" not in state.provided
     assert state.blockers_for("B") == []

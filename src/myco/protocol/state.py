@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections import deque
 from collections.abc import Callable, Iterator
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from attrs import define, field
@@ -56,6 +57,8 @@ MAX_DIRECTIVES = _env_int("MYCO_MAX_DIRECTIVES", 500)
 MAX_ARTIFACTS = _env_int("MYCO_MAX_ARTIFACTS", 2000)
 #: open questions kept per tenant; the oldest is forgotten beyond
 MAX_QUESTIONS = _env_int("MYCO_MAX_QUESTIONS", 5000)
+#: acknowledged specs (``ack X``) remembered per tenant; the oldest are forgotten beyond
+MAX_ACKED = _env_int("MYCO_MAX_ACKED", 20_000)
 #: published items (``done X``) remembered per tenant; the oldest nobody needs are forgotten
 MAX_PROVIDED = _env_int("MYCO_MAX_PROVIDED", 20_000)
 
@@ -432,6 +435,9 @@ class SwarmState:
     def ack(self, spec: str, session: str) -> None:
         """*session* has read *spec*: it leaves its inbox and closes questions it answers."""
         self.acks.setdefault(spec, set()).add(session)
+        if len(self.acks) > MAX_ACKED:  # the oldest acknowledged specs are forgotten
+            for old in list(islice(self.acks, MAX_ACKED // 10 + 1)):
+                del self.acks[old]
         box = self.inbox.get(session)
         if box is not None:
             box.pop(spec, None)
