@@ -106,3 +106,17 @@ def test_a_page_found_by_binary_search_matches_a_full_replay(tmp_path: Path) -> 
         for limit in (1, 5, 200):
             want = [r for r in everything if r.seq > after][:limit]
             assert filelog.read_after(str(tmp_path), files, after, limit) == want, (after, limit)
+
+
+def test_reference_lines_appended_after_our_records_never_reuse_a_seq(tmp_path: Path) -> None:
+    write(
+        tmp_path / "BACK.log",
+        b"2026-05-10T10:04:00 BACK say one\n2026-05-10T10:05:00 BACK say two\n",
+    )
+    write(tmp_path / "BACK.log", filelog.format_lines(TS, 3, "", "BACK", ["say three"]))
+    # later, the reference's hook fallback writes into a file myco never appended to
+    write(tmp_path / "FRONT.log", b"2026-05-10T11:00:00 FRONT say late\n")
+    records, top, report = filelog.load(str(tmp_path))
+    assert [(r.seq, r.line) for r in records] == [(1, "say one"), (2, "say two"), (3, "say three")]
+    assert [(Path(p).name, n) for p, n, _ in report.bad] == [("FRONT.log", 1)]
+    assert top == 3 and report.legacy == 2

@@ -128,6 +128,8 @@ class LoadReport:
     unchecked_end: dict[str, int] = field(factory=dict)
     #: reference lines (no seq), numbered 1..n before myco's own
     legacy: int = 0
+    #: the lowest seq of myco's own records (0: none)
+    first_own: int = 0
 
     def add_bad(self, path: str, lineno: int, reason: str, reported: int) -> int:
         self.bad_count += 1
@@ -225,6 +227,8 @@ def _parse_file(
             seq = int(fields[1]) if n > 1 else 0
         except ValueError:
             seq = 0
+        if seq and (not report.first_own or seq < report.first_own):
+            report.first_own = seq
         if seq <= after and seq:
             if seq > top:
                 top = seq
@@ -305,6 +309,18 @@ def load(log_dir: str, after: int = 0) -> tuple[list[Record], int, LoadReport]:
         if gc_was_enabled:
             gc.enable()
     legacy.sort()
+    if report.first_own and len(legacy) >= report.first_own:
+        # Reference lines are numbered 1..n before myco's first record: more of them (a
+        # reference hook appending after myco took over) would reuse myco's seqs.
+        names = log_files(log_dir)
+        for _, file_no, idx, _, _ in legacy[report.first_own - 1 :]:
+            report.add_bad(
+                os.path.join(log_dir, names[file_no]),
+                idx + 1,
+                "reference line after myco's own records",
+                0,
+            )
+        del legacy[report.first_own - 1 :]
     report.legacy = len(legacy)
     out = [
         Record(i, ts, sess, line) for i, (ts, _, _, sess, line) in enumerate(legacy, 1) if i > after
