@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import socket
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -11,7 +12,7 @@ import pytest
 
 from myco.auth.tokens import new_token
 from myco.storage import filelog
-from tests.adversarial.conftest import rss_kib
+from tests.adversarial.conftest import address, closed_within, head, rss_kib
 from tests.conftest import TOKEN
 from tests.daemon_process import DaemonProcess, call
 
@@ -132,3 +133,31 @@ def test_needs_resources_and_messages_are_bounded(daemon: DaemonProcess) -> None
     assert len(body["sessions"]["A"]["blockers"]) == 20
     status, _state = call(url, "GET", "/-/dashboard/state", token)
     assert status == 200
+
+
+def test_readers_of_big_pages_that_never_read_are_disconnected(
+    make_daemon: Callable[..., DaemonProcess], tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    write_history(data, TOKEN, 40_000)
+    daemon = make_daemon(data=data)
+    readers = []
+    try:
+        for _ in range(8):
+            s = socket.socket()
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            s.settimeout(5)
+            s.connect(address(daemon.url))
+            s.sendall(head("GET", "/events?limit=100000"))
+            readers.append(s)
+        time.sleep(0.5)
+        started = time.monotonic()
+        assert call(daemon.url, "GET", "/events?after=39999", TOKEN)[0] == 200  # others served
+        assert time.monotonic() - started < 2
+        # each holds megabytes it does not read: dropped after the 1 s write deadline
+        assert all(closed_within(s, 10.0) for s in readers)
+    finally:
+        for s in readers:
+            s.close()
+    status, body = call(daemon.url, "GET", "/events?limit=100000", TOKEN, timeout=30)
+    assert status == 200 and len(body["events"]) == 40_000  # a reader that reads gets it all

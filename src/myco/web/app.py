@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 from aiohttp import web
 
 from myco.daemon import Daemon
 from myco.web.keys import DAEMON, PUBLIC_ROUTES
-from myco.web.limits import LIMITS, Limits
+from myco.web.limits import HEAVY, LIMITS, Limits
 from myco.web.middlewares import (
     access_log_middleware,
     auth_middleware,
@@ -31,6 +32,7 @@ def create_app(daemon: Daemon, limits: Limits | None = None) -> web.Application:
     )
     app[DAEMON] = daemon
     app[LIMITS] = limits if limits is not None else Limits()
+    app[HEAVY] = asyncio.Semaphore(app[LIMITS].heavy_requests)
     app[PUBLIC_ROUTES] = set()
     app.on_response_prepare.append(tenant_created_header)
 

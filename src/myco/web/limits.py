@@ -6,6 +6,7 @@ docs/http-api.md, section "Limits"). They are read once, when the daemon starts.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import resource
 from typing import Final
@@ -53,9 +54,12 @@ class Limits:
     :param max_connections: open connections (SSE streams included) beyond which a new one
         is answered ``503`` and closed.
     :param streams_per_tenant: live SSE streams one tenant may hold (then ``429``).
-    :param stream_write_timeout: seconds an SSE reader may leave a write unread before it is
-        disconnected (its buffer is then released).
+    :param stream_write_timeout: seconds an SSE reader (or the reader of a large history
+        page) may leave a write unread before it is disconnected (its buffer is then
+        released).
     :param stream_queue: events buffered for one SSE reader before it is told to reload.
+    :param heavy_requests: large history pages built at the same time (others wait their
+        turn), so a few clients asking for big pages cannot starve everybody else.
     """
 
     header_timeout: float = 10.0
@@ -64,6 +68,7 @@ class Limits:
     streams_per_tenant: int = 32
     stream_write_timeout: float = 10.0
     stream_queue: int = 5000
+    heavy_requests: int = 2
     max_line_size: int = 8190
     max_field_size: int = 8190
     max_headers: int = 64
@@ -77,10 +82,13 @@ class Limits:
             streams_per_tenant=_env_int("MYCO_STREAMS_PER_TENANT", 32),
             stream_write_timeout=_env_float("MYCO_STREAM_WRITE_TIMEOUT", 10.0),
             stream_queue=_env_int("MYCO_STREAM_QUEUE", 5000),
+            heavy_requests=_env_int("MYCO_HEAVY_REQUESTS", 2),
         )
 
 
 LIMITS: Final = web.AppKey("myco.limits", Limits)
+#: the turns for building large answers (see ``Limits.heavy_requests``)
+HEAVY: Final = web.AppKey("myco.heavy", asyncio.Semaphore)
 
 
 def limits_of(app: web.Application) -> Limits:

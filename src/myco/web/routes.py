@@ -12,16 +12,18 @@ from myco import clock, sanitize
 from myco.names import DIRECTOR, InvalidName, msg_name, session_name
 from myco.plugins import list_plugins
 from myco.protocol.grammar import line_problem, parse_line
-from myco.tenants import MSG_MAX_BYTES, IngestError, Tenant
+from myco.tenants import MSG_MAX_BYTES, HistoryPage, IngestError, Tenant
 from myco.web.bodies import decode, read_bytes, read_object
 from myco.web.errors import APIError
 from myco.web.keys import SESSION, actor_of, daemon_of
+from myco.web.limits import HEAVY
 from myco.web.openapi import openapi_document
+from myco.web.responses import json_in_chunks
 
 EVENTS_MAX_BYTES = 2 * 1024 * 1024
 DISPATCH_MAX_BYTES = 256 * 1024
 EVENTS_PAGE_MAX = 100_000
-#: larger history pages are JSON-encoded in a worker thread
+#: larger history pages are built in turns, encoded in a worker thread and sent in slices
 ENCODE_INLINE_MAX = 2000
 #: blockers and dependents listed per session by ``GET /status`` (the first ones, sorted)
 STATUS_LIST_MAX = 50
@@ -157,7 +159,7 @@ async def post_events(request: web.Request) -> web.Response:
 
 
 @routes.get("/events", name="events_list")
-async def list_events(request: web.Request) -> web.Response:
+async def list_events(request: web.Request) -> web.StreamResponse:
     """Stored events after sequence ``after`` (default 0), oldest first, at most ``limit``."""
     try:
         after = int(request.query.get("after", "0"))
@@ -168,15 +170,22 @@ async def list_events(request: web.Request) -> web.Response:
         raise APIError(400, f"limit must be between 1 and {EVENTS_PAGE_MAX}")
     tenant = tenant_of(request)
     viewer = actor_of(request).session
-    page = await tenant.history_page(after, limit, viewer)
+    if limit <= ENCODE_INLINE_MAX:
+        page = await tenant.history_page(after, limit, viewer)
+        return web.json_response(_events_body(page, tenant))
+    # A big page: built in turns with the other big ones (a few clients must not starve
+    # everybody else), encoded in a worker thread, sent in slices a reader must keep reading.
+    async with request.app[HEAVY]:
+        page = await tenant.history_page(after, limit, viewer)
+        text = await asyncio.to_thread(json.dumps, _events_body(page, tenant))
+    return await json_in_chunks(request, text)
+
+
+def _events_body(page: HistoryPage, tenant: Tenant) -> dict[str, object]:
     body: dict[str, object] = {"events": page.events, "last_seq": tenant.state.last_seq}
     if page.next_after is not None:
         body["next_after"] = page.next_after
-    if len(page.events) <= ENCODE_INLINE_MAX:
-        return web.json_response(body)
-    # a big page: encode it in a worker thread, not on the loop every tenant shares
-    text = await asyncio.to_thread(json.dumps, body)
-    return web.json_response(text=text)
+    return body
 
 
 def _msg_file(request: web.Request) -> str:
