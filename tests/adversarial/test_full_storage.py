@@ -94,7 +94,11 @@ def test_a_full_disk_answers_507_and_stores_nothing_of_the_post(
     status, body = call(url, "POST", "/events", TOKEN, post)
     assert status == 200 and body["seq"][0] == first["seq"][1] + 1  # no seq lost or reused
     assert call(url, "GET", "/msg/A-full.md", TOKEN)[0] == 200
-    daemon.stop()
+    # a stop on a full disk: the snapshot cannot be written, and no half of it stays
+    filler = fill(tiny_disk, 0)
+    assert daemon.stop() == 0
+    assert list((tiny_disk / "data").rglob("*.tmp")) == []
+    filler.unlink()
 
 
 def redis_command(port: int, *args: str) -> bytes:
