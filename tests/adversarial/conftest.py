@@ -7,6 +7,7 @@ attack is decided within a second or two.
 from __future__ import annotations
 
 import json
+import os
 import socket
 import time
 from collections.abc import Callable, Iterator
@@ -150,3 +151,15 @@ def wait_until(predicate: Callable[[], bool], seconds: float, what: str) -> None
 def log_lines(proc: DaemonProcess) -> list[str]:
     """Every line the daemon wrote to stderr so far."""
     return proc.stderr_path.read_text(errors="replace").splitlines()
+
+
+def open_sockets(pid: int) -> int:
+    """Sockets the daemon holds (its listening socket and every connection)."""
+    fds = Path(f"/proc/{pid}/fd")
+    count = 0
+    for fd in fds.iterdir():
+        try:
+            count += os.readlink(fd).startswith("socket:")
+        except OSError:
+            continue
+    return count

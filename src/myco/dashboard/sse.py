@@ -178,7 +178,7 @@ async def stream(
             await _write(resp, frame("reset", {"last_seq": state.last_seq}), timeout)
     except (ConnectionError, SlowReader):
         if request.transport is not None:
-            request.transport.close()  # nobody reads it: free its buffers now
+            request.transport.abort()  # nobody reads it: drop its buffers now, unsent
         return resp
     finally:
         for w in waiters:

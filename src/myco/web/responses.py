@@ -34,5 +34,5 @@ async def json_in_chunks(request: web.Request, text: str) -> web.StreamResponse:
         await asyncio.wait_for(resp.write_eof(), timeout)
     except (asyncio.TimeoutError, ConnectionError):
         if request.transport is not None:
-            request.transport.close()  # a reader that does not read: free what it holds
+            request.transport.abort()  # a reader that does not read: drop what it holds
     return resp
