@@ -48,21 +48,44 @@ async def test_post_events_returns_count_warnings_and_pokes(api: Api) -> None:
     ]
 
 
-async def test_inline_msgs_are_reported_one_by_one(api: Api) -> None:
+async def test_a_rejected_inline_msg_fails_the_whole_post(api: Api, client: Client) -> None:
+    bad = await client.post(
+        "/events",
+        json={
+            "session": "ALICE",
+            "events": ["ask BOB contract-review spec:msg/ALICE-002.md"],
+            "msgs": {
+                "ALICE-002.md": "## contract",
+                "../escape.md": "x",
+                "sub/dir.md": "x",
+                "n.md": 5,
+            },
+        },
+        headers=AUTH,
+    )
+    assert bad.status == 400
+    assert (await bad.json())["errors"] == [
+        "msgs['../escape.md']: invalid filename",
+        "msgs['sub/dir.md']: invalid filename",
+        "msgs['n.md']: name and body must be strings",
+    ]
+    # nothing of it was stored: neither the good message nor the event
+    assert (await client.get("/msg/ALICE-002.md", headers=AUTH)).status == 404
+    assert (await (await client.get("/events", headers=AUTH)).json())["events"] == []
     body = await api.post(
         "ALICE",
         "ask BOB contract-review spec:msg/ALICE-002.md",
-        msgs={"ALICE-002.md": "## contract", "../escape.md": "x", "sub/dir.md": "x", "n.md": 5},
+        msgs={"ALICE-002.md": "## contract"},
     )
-    assert body["msgs"] == {
-        "ALICE-002.md": "created",
-        "../escape.md": "rejected: invalid filename",
-        "sub/dir.md": "rejected: invalid filename",
-        "n.md": "rejected: name and body must be strings",
-    }
+    assert body["msgs"] == {"ALICE-002.md": "created"}
     assert "warnings" not in body  # the spec exists: created in the same post
-    again = await api.post("ALICE", "say hi", msgs={"ALICE-002.md": "v2"})
-    assert again["msgs"] == {"ALICE-002.md": "rejected: msg already exists"}
+    again = await client.post(
+        "/events",
+        json={"session": "ALICE", "events": ["say hi"], "msgs": {"ALICE-002.md": "v2"}},
+        headers=AUTH,
+    )
+    assert again.status == 409
+    assert "msg already exists" in (await again.json())["error"]
 
 
 @pytest.mark.parametrize(
@@ -333,7 +356,7 @@ async def test_view_query_and_empty_names_do_not_create_sessions(
     assert (await client.get("/view/X?y", headers=AUTH)).status == 200
     assert (await client.get("/view/", headers=AUTH)).status == 404
     status = await (await client.get("/status", headers=AUTH)).json()
-    assert sorted(status["sessions"]) == ["DIRECTOR", "X"]
+    assert sorted(status["sessions"]) == ["DIRECTOR"]  # a view never registers a session
 
 
 async def test_slow_body_gets_408_not_a_hang(client: Client, monkeypatch: Any) -> None:

@@ -28,8 +28,25 @@ _MSG_TAG_RE = re.compile(
 )
 
 
+# Invisible characters that change how text reads without showing: bidi overrides and
+# isolates (a line that displays reversed), zero-width characters, the BOM, the soft hyphen
+# and Unicode tag characters (ASCII smuggled past a human reader). Shown as ``[U+XXXX]``.
+_INVISIBLE_RE = re.compile(
+    "[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f"
+    "\ufeff\ufff9-\ufffb\U000e0000-\U000e007f]"
+)
+
+
+def visible(text: str) -> str:
+    """*text* with every invisible formatting character spelled out as ``[U+XXXX]``."""
+    return _INVISIBLE_RE.sub(lambda m: f"[U+{ord(m.group()):04X}]", text)
+
+
 def view_text(text: str) -> str:
-    """Make *text* inert inside a markdown view: tags escaped, fences broken."""
+    """Make *text* inert inside a markdown view: tags escaped, fences broken, invisible
+    characters spelled out."""
+    if not text.isascii():
+        text = visible(text)
     if "<" in text:
         text = _TAG_RE.sub("&lt;", text)
     if "`" in text or "~" in text:
@@ -43,5 +60,8 @@ def cell(text: str) -> str:
 
 
 def msg_body(body: str) -> str:
-    """Message bodies keep their markdown and HTML, minus agent-harness tags."""
+    """Message bodies keep their markdown and HTML, minus agent-harness tags and invisible
+    characters."""
+    if not body.isascii():
+        body = visible(body)
     return _MSG_TAG_RE.sub("&lt;", body)

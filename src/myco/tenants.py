@@ -13,33 +13,66 @@ from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+import structlog
 from attrs import define, field
 
 from myco import clock, snapshots
-from myco.names import ALL, InvalidName, is_msg_name, session_name
+from myco.growth import LimitReached, check_growth
+from myco.names import ALL, DIRECTOR, InvalidName, is_msg_name, is_session_name, session_name
+from myco.protocol import state as limits
 from myco.protocol.engine import apply_batch, to_event
 from myco.protocol.events import Event, Record
 from myco.protocol.grammar import GLOBAL, first_word, line_problem
 from myco.protocol.state import SwarmState
 from myco.protocol.visibility import visible
-from myco.storage.contract import Snapshots
+from myco.storage.contract import MsgRollback, Paging, Snapshots
 from myco.storage.tailer import catch_up
 
 if TYPE_CHECKING:
     from myco.daemon import Daemon
 
+log = structlog.get_logger("myco.tenants")
+
 MAX_EVENTS_PER_POST = 500
 MSG_MAX_BYTES = 65536
 CLIENT_IDS_KEPT = 10_000
+#: records a filtered ``GET /events`` page reads at most (then it answers ``next_after``)
+HISTORY_SCAN_MAX = 20_000
 
 
 class IngestError(ValueError):
-    """A batch that cannot be accepted; nothing of it was stored."""
+    """A batch that cannot be accepted; nothing of it was stored.
 
-    def __init__(self, message: str, errors: Sequence[str] = ()) -> None:
+    *status* is the HTTP answer: 400 for a bad batch, 403 for a name that belongs to
+    another session, 409 for a message that exists, 429 for a growth limit.
+    """
+
+    def __init__(self, message: str, errors: Sequence[str] = (), status: int = 400) -> None:
         super().__init__(message)
         self.message = message
         self.errors = list(errors)
+        self.status = status
+
+
+@define
+class HistoryPage:
+    """One page of ``GET /events``; *next_after* is set when the scan stopped early."""
+
+    events: list[dict[str, Any]]
+    next_after: int | None = None
+
+
+def msg_owner(name: str, sessions: Mapping[str, object]) -> str | None:
+    """The session a message name belongs to: ``BOB-plan.md`` is BOB's.
+
+    The part before the first ``-`` names the owner when it is a session the tenant knows
+    (any case): a session that posted, or that someone addressed.
+    """
+    head = name.split("-", 1)[0] if "-" in name else ""
+    if not head or not is_session_name(head):
+        return None
+    upper = head.upper()
+    return upper if upper in sessions else None
 
 
 @define
@@ -191,14 +224,35 @@ class Tenant:
             return IngestResult(count, duplicate=True)
         result = IngestResult(count)
         async with self.lock:
-            if msgs:
-                result.msgs = await self.put_msgs(msgs)
             if client_id and (session, client_id) in self.client_ids:
                 return IngestResult(count, duplicate=True)
+            try:
+                check_growth(self.state, session, kept)
+            except LimitReached as exc:
+                raise IngestError(str(exc), status=429) from None
+            bodies = self.check_msgs(session, msgs) if msgs else {}
+            created: list[str] = []
+            try:
+                for name, body in bodies.items():
+                    if await self.daemon.storage.put_msg(self.id, name, body):
+                        created.append(name)
+                    elif await self.daemon.storage.get_msg(self.id, name) != body:
+                        raise IngestError(f"msgs[{name!r}]: msg already exists", status=409)
+                    # else: the same message again (a retried post): nothing to do
+                ts = clock.now_ms()
+                records = (
+                    await self.daemon.storage.append(self.id, session, kept, ts, client_id)
+                    if kept
+                    else []
+                )
+            except BaseException:
+                await self._forget_msgs(created)  # nothing half-stored
+                raise
+            for name in created:
+                self.state.msg_names.add(name)
+            result.msgs = {name: "created" if name in created else "exists" for name in bodies}
             if not kept:
                 return result
-            ts = clock.now_ms()
-            records = await self.daemon.storage.append(self.id, session, kept, ts, client_id)
             if client_id and not records:
                 # the store had this batch id already (a retry through another replica)
                 result.duplicate = True
@@ -240,27 +294,84 @@ class Tenant:
             return
         self.daemon.hooks.events_ingested(self, events)
         for queue in list(self.watchers):
-            for ev in events:
-                queue.put_nowait(ev)
+            try:
+                for ev in events:
+                    queue.put_nowait(ev)
+            except asyncio.QueueFull:
+                # a reader that does not read: drop it (its stream ends and frees the buffer)
+                self.watchers.discard(queue)
+                overflow = getattr(queue, "overflow", None)
+                if overflow is not None:
+                    overflow()
 
     # -- messages ---------------------------------------------------------------------
-    async def put_msgs(self, msgs: Mapping[str, object]) -> dict[str, str]:
-        """Store inline messages; each is reported on its own."""
-        out: dict[str, str] = {}
+    def check_msgs(self, session: str | None, msgs: Mapping[str, object]) -> dict[str, bytes]:
+        """Every inline message as bytes, or :class:`IngestError` naming each bad one."""
+        errors: list[str] = []
+        out: dict[str, bytes] = {}
+        status = 400
         for name, body in msgs.items():
             if not isinstance(name, str) or not isinstance(body, str):
-                out[str(name)] = "rejected: name and body must be strings"
+                errors.append(f"msgs[{str(name)!r}]: name and body must be strings")
                 continue
-            out[name] = await self.put_msg(name, body.encode())
+            data = body.encode()
+            problem, code = self.msg_problem(name, data, session)
+            if problem is not None:
+                errors.append(f"msgs[{name!r}]: {problem}")
+                status = max(status, code)
+                continue
+            out[name] = data
+        if errors:
+            raise IngestError(
+                errors[0] if len(errors) == 1 else f"{len(errors)} invalid msgs",
+                errors,
+                status=status if len(errors) == 1 else 400,
+            )
+        new = [n for n in out if n not in self.state.msg_names]
+        if new and len(self.state.msg_names) + len(new) > limits.MAX_MSGS:
+            raise IngestError(
+                f"this swarm has {len(self.state.msg_names)} messages, the most it may have "
+                f"is {limits.MAX_MSGS} (MYCO_MAX_MSGS)",
+                status=429,
+            )
         return out
 
-    async def put_msg(self, name: str, body: bytes) -> str:
-        """``created`` or ``rejected: <reason>``."""
+    def msg_problem(self, name: str, body: bytes, session: str | None) -> tuple[str | None, int]:
+        """Why message *name* may not be created by *session* (None: it may), and a status."""
         if not is_msg_name(name):
-            return "rejected: invalid filename"
+            return "invalid filename", 400
         if len(body) > MSG_MAX_BYTES:
-            return f"rejected: payload exceeds {MSG_MAX_BYTES} bytes"
-        if not await self.daemon.storage.put_msg(self.id, name, body):
+            return f"payload exceeds {MSG_MAX_BYTES} bytes", 413
+        owner = msg_owner(name, self.state.sessions)
+        # a tenant-wide credential acting as no session (session None) may name any message
+        if owner is not None and session is not None and owner != session != DIRECTOR:
+            return (
+                f"names starting with {owner}- belong to session {owner}; {session} may not "
+                "create one",
+                403,
+            )
+        return None, 200
+
+    async def _forget_msgs(self, names: Sequence[str]) -> None:
+        storage = self.daemon.storage
+        if not names or not isinstance(storage, MsgRollback):
+            return
+        for name in names:
+            try:
+                await storage.delete_msg(self.id, name)
+            except Exception as exc:  # the original failure is the one to report
+                log.error("could not remove a message of a failed post", msg=name, error=str(exc))
+
+    async def put_msg(self, name: str, body: bytes, session: str | None = None) -> str:
+        """``created`` or ``rejected: <reason>`` (``POST /msg/{file}``)."""
+        problem, _ = self.msg_problem(name, body, session)
+        if problem is not None:
+            return f"rejected: {problem}"
+        if len(self.state.msg_names) >= limits.MAX_MSGS:
+            return f"rejected: this swarm has {limits.MAX_MSGS} messages (MYCO_MAX_MSGS)"
+        if name in self.state.msg_names or not await self.daemon.storage.put_msg(
+            self.id, name, body
+        ):
             return "rejected: msg already exists"
         self.state.msg_names.add(name)
         return "created"
@@ -277,43 +388,81 @@ class Tenant:
         self, after: int, limit: int, viewer: str | None = None
     ) -> list[dict[str, Any]]:
         """Stored events with ``seq > after`` (what *viewer* may see, when given)."""
+        return (await self.history_page(after, limit, viewer)).events
+
+    async def history_page(self, after: int, limit: int, viewer: str | None = None) -> HistoryPage:
+        """One page of stored events with ``seq > after`` (what *viewer* may see).
+
+        With a store that pages (:class:`~myco.storage.contract.Paging`) the cost follows
+        the page: at most *limit* records are read, or ``HISTORY_SCAN_MAX`` when a viewer
+        filter hides some (the page then says where to continue: ``next_after``).
+        """
+        storage = self.daemon.storage
+        if not isinstance(storage, Paging):
+            return HistoryPage(await self._history_by_replay(after, limit, viewer))
         out: list[dict[str, Any]] = []
-        channels = self.state.session(viewer).channels if viewer else set()
+        known = self.state.sessions.get(viewer) if viewer else None
+        channels = (known.channels if known else {GLOBAL}) if viewer else set()
+        cursor, scanned = after, 0
+        budget = max(limit, HISTORY_SCAN_MAX)
+        while len(out) < limit and scanned < budget:
+            want = min(budget - scanned, limit - len(out) if viewer is None else 1000)
+            records = await storage.read_after(self.id, cursor, want)
+            for rec in records:
+                scanned += 1
+                cursor = rec.seq
+                if self._shown(rec, viewer, channels):
+                    out.append(_event_json(rec))
+                    if len(out) >= limit:
+                        return HistoryPage(out)
+            if len(records) < want:
+                return HistoryPage(out)
+        return HistoryPage(out, None if len(out) >= limit else cursor)
+
+    def _shown(self, rec: Record, viewer: str | None, channels: set[str]) -> bool:
+        if viewer is None:
+            return True
+        ev = to_event(rec, self.verbs)
+        return ev is not None and visible(self.state, ev, viewer, channels)
+
+    async def _history_by_replay(
+        self, after: int, limit: int, viewer: str | None
+    ) -> list[dict[str, Any]]:
+        """For stores without paging: read from the start (a cost that grows with history)."""
+        out: list[dict[str, Any]] = []
+        known = self.state.sessions.get(viewer) if viewer else None
+        channels = (known.channels if known else {GLOBAL}) if viewer else set()
         async for chunk in self.daemon.storage.replay(self.id):
             for rec in chunk:
-                if rec.seq <= after:
+                if rec.seq <= after or not self._shown(rec, viewer, channels):
                     continue
-                if viewer is not None:
-                    ev = to_event(rec, self.verbs)
-                    if ev is None or not visible(self.state, ev, viewer, channels):
-                        continue
-                out.append(
-                    {
-                        "seq": rec.seq,
-                        "ts": clock.iso_ms(rec.ts_ms),
-                        "session": rec.session,
-                        "line": rec.line,
-                    }
-                )
+                out.append(_event_json(rec))
                 if len(out) >= limit:
                     return out
         return out
 
     # -- views ------------------------------------------------------------------------
-    def register(self, session: str) -> None:
-        """Make *session* known (a first ``GET /view``); not durable until it posts."""
-        self.state.session(session)
-
     def render(self, session: str, fmt: str = "markdown", now_ms: int | None = None) -> str:
+        """The view of *session*; an unknown session is rendered but never stored (a view
+        request must not create a peer that others then see)."""
         renderer = self.daemon.renderers.get(fmt)
         if renderer is None:
             raise KeyError(fmt)
         now = clock.now_ms() if now_ms is None else now_ms
-        return renderer.render(self.state, session, now, self.daemon.config.view_budget)
+        known = session in self.state.sessions
+        try:
+            return renderer.render(self.state, session, now, self.daemon.config.view_budget)
+        finally:
+            if not known:
+                self.state.sessions.pop(session, None)
 
     def counts(self) -> dict[str, Any]:
         channels = set().union(*(s.channels for s in self.state.sessions.values())) or {GLOBAL}
         return {"sessions": len(self.state.sessions), "channels": len(channels)}
+
+
+def _event_json(rec: Record) -> dict[str, Any]:
+    return {"seq": rec.seq, "ts": clock.iso_ms(rec.ts_ms), "session": rec.session, "line": rec.line}
 
 
 class TenantManager:

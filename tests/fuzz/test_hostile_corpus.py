@@ -207,8 +207,9 @@ async def test_message_name_traversal_is_refused_everywhere(
     resp = await client.post(
         "/events", json={"session": "A", "events": ["say x"], "msgs": {name: "x"}}, headers=AUTH
     )
-    assert resp.status == 200
-    assert (await resp.json())["msgs"] == {name: "rejected: invalid filename"}
+    # a rejected inline message fails the whole post (issue 11): nothing is stored
+    assert resp.status == 400
+    assert (await resp.json())["errors"] == [f"msgs[{name!r}]: invalid filename"]
 
 
 @pytest.mark.parametrize(
@@ -425,9 +426,11 @@ async def test_absent_like_values_are_neutral(
         json={"session": "A", "events": ["say x"], "msgs": value, "id": None},
         headers=AUTH,
     )
-    assert resp.status == 200
-    msgs = (await resp.json()).get("msgs", {})
-    assert all(v == "rejected: name and body must be strings" for v in msgs.values())
+    if value is None:
+        assert resp.status == 200
+    else:  # a message that is not a string fails the whole post (issue 11)
+        assert resp.status == 400
+        assert (await resp.json())["error"] == "msgs['X.md']: name and body must be strings"
     assert (await client.get("/msg/X.md", headers=AUTH)).status == 404
 
 

@@ -33,7 +33,7 @@ from typing import Any, TypeVar
 import pytest
 
 from myco.protocol.events import Record
-from myco.storage.contract import Storage
+from myco.storage.contract import MsgRollback, Paging, Storage
 
 A = hashlib.sha256(b"tenant-a").hexdigest()
 B = hashlib.sha256(b"tenant-b").hexdigest()
@@ -106,6 +106,35 @@ class StorageContract:
         ]
         assert r2 == [Record(seqs[2], TS + 5, "BOB", "up db addr:localhost:5432", "cid-1")]
         assert r3 == [Record(seqs[3], TS + 9, "ALICE", "done login ref:main", "")]
+
+    async def test_read_after_pages_from_any_seq(self, storage: Storage, reopen: Reopen) -> None:
+        """Optional ``Paging``: a page from any seq, the same records replay yields."""
+        if not isinstance(storage, Paging):
+            pytest.skip("this backend does not page")
+        await storage.create_tenant(A)
+        for i in range(60):
+            await storage.append(
+                A, ["ALICE", "BOB", "CAROL"][i % 3], [f"say {i}", f"say {i}b"], TS + i
+            )
+        everything = await collect(storage, A)
+        again = await reopen()
+        assert isinstance(again, Paging)
+        for store in (storage, again):
+            for after in (0, 1, 2, 59, 60, 117, 119, 120, 500):
+                for limit in (1, 7, 1000):
+                    want = [r for r in everything if r.seq > after][:limit]
+                    assert await store.read_after(A, after, limit) == want, (after, limit)
+
+    async def test_a_created_msg_can_be_rolled_back(self, storage: Storage) -> None:
+        """Optional ``MsgRollback``: a failed post removes the message it created."""
+        if not isinstance(storage, MsgRollback):
+            pytest.skip("this backend cannot roll messages back")
+        await storage.create_tenant(A)
+        assert await storage.put_msg(A, "A-1.md", b"body")
+        await storage.delete_msg(A, "A-1.md")
+        await storage.delete_msg(A, "never.md")
+        assert await storage.get_msg(A, "A-1.md") is None
+        assert await storage.put_msg(A, "A-1.md", b"again")
 
     async def test_append_nothing_stores_nothing(self, storage: Storage) -> None:
         await storage.create_tenant(A)

@@ -117,10 +117,11 @@ async def test_written_line_format_is_exact(tmp_path: Path, make: Opener) -> Non
     await store.append(A, "ALICE", ["start login", "need db"], TS)
     await store.append(A, "ALICE", ["done login ref:main"], TS + 1, "post-7:x")
     data = (tenant_dir(tmp_path) / "log" / "ALICE.log").read_bytes()
+    # each head ends with "#" and the CRC-32 of the line without it (docs/storage.md)
     assert data == (
-        b"2026-11-25T13:12:39.123Z;1 ALICE start login\n"
-        b"2026-11-25T13:12:39.123Z;2 ALICE need db\n"
-        b"2026-11-25T13:12:39.124Z;3;post-7:x ALICE done login ref:main\n"
+        b"2026-11-25T13:12:39.123Z;1#d2fb679d ALICE start login\n"
+        b"2026-11-25T13:12:39.123Z;2#454ca710 ALICE need db\n"
+        b"2026-11-25T13:12:39.124Z;3;post-7:x#70679068 ALICE done login ref:main\n"
     )
     assert sorted(p.name for p in tenant_dir(tmp_path).iterdir()) == [
         "dispatch",
@@ -221,19 +222,18 @@ async def test_reference_directory_replays_and_continues(
     assert await collect(again, A) == [*REFERENCE_RECORDS, *new]
 
 
-async def test_legacy_lines_added_to_our_file_still_replay_first(
+async def test_unchecked_lines_after_checked_ones_are_skipped_not_renumbered(
     tmp_path: Path, make: Opener
 ) -> None:
+    # Before checksums, such a line was numbered 1 too, and hid the real event 1.
     store = await make()
     ours = await store.append(A, "BACK", ["say ours"], TS)
     await store.close()
     write_log(tmp_path, "BACK.log", "2026-05-10T10:04:00 BACK say from the hook fallback\n")
     again = await make()
     replayed = await collect(again, A)
-    assert [(r.seq, r.line) for r in replayed] == [
-        (1, "say from the hook fallback"),
-        (ours[0].seq, "say ours"),
-    ]
+    assert [(r.seq, r.line) for r in replayed] == [(ours[0].seq, "say ours")]
+    assert (await again.append(A, "BACK", ["say next"], TS))[0].seq == ours[0].seq + 1
 
 
 async def test_channels_directory_is_migrated(tmp_path: Path, make: Opener) -> None:
@@ -275,11 +275,13 @@ async def test_torn_last_line_is_ignored_then_cut(
         assert [r.seq for r in await collect(again, A)] == [1, 2, 3]
     new = await again.append(A, "ALICE", ["say fresh"], TS + 1)
     assert new[0].seq == 4
-    assert path.read_bytes() == (
-        b"2026-11-25T13:12:39.123Z;1 ALICE start a\n"
-        b"2026-11-25T13:12:39.123Z;2 ALICE start b\n"
-        b"2026-11-25T13:12:39.124Z;4 ALICE say fresh\n"
-    )
+    lines = path.read_bytes().splitlines()
+    assert [line.split(b"#")[0] for line in lines] == [
+        b"2026-11-25T13:12:39.123Z;1",
+        b"2026-11-25T13:12:39.123Z;2",
+        b"2026-11-25T13:12:39.124Z;4",
+    ]
+    assert lines[2].endswith(b" ALICE say fresh")
     assert [r.line for r in await collect(again, A) if r.session == "ALICE"] == [
         *(r.line for r in first),
         "say fresh",
@@ -291,7 +293,7 @@ async def test_torn_only_line_is_cut_to_empty(tmp_path: Path, make: Opener) -> N
     store = await make()
     assert await collect(store, A) == []
     await store.append(A, "BOB", ["start whole"], TS)
-    assert path.read_text() == "2026-11-25T13:12:39.123Z;1 BOB start whole\n"
+    assert path.read_text() == "2026-11-25T13:12:39.123Z;1#75006716 BOB start whole\n"
 
 
 # -- fsync policies -----------------------------------------------------------------------

@@ -59,27 +59,25 @@ def serve(args: argparse.Namespace, plugins: Hooks | None = None) -> int:
 
 
 async def _run(daemon: object) -> None:
-    from aiohttp import web
-
     from myco.daemon import Daemon
     from myco.web.app import create_app
+    from myco.web.limits import Limits
+    from myco.web.server import GuardedSite, make_runner
 
     assert isinstance(daemon, Daemon)
     config = daemon.config
-    app = create_app(daemon)
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    limits = Limits.from_env()
+    app = create_app(daemon, limits)
+    runner = make_runner(app, limits)
     await runner.setup()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
-        site = web.TCPSite(runner, config.host, config.port)
+        site = GuardedSite(runner, config.host, config.port, limits)
         await site.start()
-        port = config.port
-        sockets = getattr(site._server, "sockets", None)
-        if sockets:
-            port = sockets[0].getsockname()[1]
+        port = site.bound_port
         host = f"[{config.host}]" if ":" in config.host else config.host
         print(f"myco listening on http://{host}:{port} (data: {config.data_dir})", flush=True)
         if config.host not in ("127.0.0.1", "localhost", "::1"):

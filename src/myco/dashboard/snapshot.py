@@ -13,6 +13,7 @@ view format serves at ``GET /view/{session}?format=dashboard``.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from itertools import islice
 from typing import Any
 
 from myco import clock
@@ -38,6 +39,14 @@ TIMELINE_FIRST = 300
 TIMELINE_MAX = 1000
 RECENTLY_CLOSED = 10
 MESSAGES_MAX = 500
+# The snapshot's size is bounded whatever one client posted (docs/http-api.md, "Limits"):
+#: blockers and dependents listed per session
+LIST_MAX = 50
+#: newest artifacts, resources, open questions and open directives listed
+ARTIFACTS_MAX = 200
+RESOURCES_MAX = 500
+QUESTIONS_MAX = 500
+DIRECTIVES_MAX = 500
 
 
 def event_data(ev: Event, state: SwarmState) -> dict[str, Any]:
@@ -238,8 +247,8 @@ def sessions(
                 "last_seen_ms": s.last_seen_ms,
                 "age_ms": now - s.last_seen_ms if s.last_seen_ms is not None else None,
                 "stale": is_stale(s, now),
-                "blockers": state.blockers_for(name),
-                "dependents": state.dependents_of(name),
+                "blockers": state.blockers_for(name)[:LIST_MAX],
+                "dependents": state.dependents_of(name)[:LIST_MAX],
                 "channels": sorted(s.channels),
                 "questions": asked.get(name, 0),
                 "directives": owed.get(name, 0),
@@ -257,9 +266,9 @@ def snapshot(state: SwarmState, now: int, viewer: str | None = None) -> dict[str
         q
         for q in state.live_questions(now, ASK_WINDOW_MS)
         if _visible_question(q, viewer, channels)
-    ]
+    ][-QUESTIONS_MAX:]
     shown = [d for d in state.directives if _visible_directive(d, viewer)]
-    open_ds = [d for d in shown if not d.fully_closed()]
+    open_ds = [d for d in shown if not d.fully_closed()][-DIRECTIVES_MAX:]
     closed_ds = sorted(
         (d for d in shown if d.fully_closed()), key=lambda d: max(d.closed.values(), default=0)
     )[-RECENTLY_CLOSED:]
@@ -307,7 +316,7 @@ def snapshot(state: SwarmState, now: int, viewer: str | None = None) -> dict[str
                 "ts": clock.iso_ms(a.ts_ms),
                 "ts_ms": a.ts_ms,
             }
-            for a in reversed(list(state.artifacts.values()))
+            for a in islice(reversed(state.artifacts.values()), ARTIFACTS_MAX)
         ],
         "resources": [
             {
@@ -319,7 +328,7 @@ def snapshot(state: SwarmState, now: int, viewer: str | None = None) -> dict[str
                 "ts": clock.iso_ms(r.ts_ms),
                 "ts_ms": r.ts_ms,
             }
-            for _, r in sorted(state.resources.items())
+            for _, r in sorted(state.resources.items())[:RESOURCES_MAX]
         ],
         "messages": messages(state, viewer),
         "events": [event_data(ev, state) for ev in events],

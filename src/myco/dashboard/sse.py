@@ -10,6 +10,11 @@ stream sends ``reset`` and the page reloads its snapshot.
 Frames: ``hello`` (``{"last_seq", "now_ms"}``) first, then ``events`` (a JSON list, ``id``
 is the last seq of the batch), ``reset``, and a ``:`` comment every 15 s as a keep-alive.
 The daemon's shutdown ends every stream at once, so a restart never waits on open pages.
+
+A reader costs bounded memory: its queue holds at most ``Limits.stream_queue`` events (a
+reader that falls that far behind is dropped; it reconnects and gets ``reset``), a write it
+leaves unread for ``Limits.stream_write_timeout`` seconds ends its stream, and one tenant
+holds at most ``Limits.streams_per_tenant`` streams (then ``429``).
 """
 
 from __future__ import annotations
@@ -27,11 +32,10 @@ from myco.dashboard.snapshot import event_data
 from myco.protocol.events import Event
 from myco.protocol.state import SwarmState
 from myco.web.errors import APIError
+from myco.web.limits import limits_of
 
 HEARTBEAT_S = 15.0
 RETRY_MS = 1000
-#: a client this far behind is told to reload instead of being fed the backlog
-QUEUE_MAX = 5000
 BATCH_MAX = 500
 
 STREAMS: Final = web.AppKey("myco.dashboard.streams", set[asyncio.Event])
@@ -75,19 +79,57 @@ def backlog(state: SwarmState, after: int) -> list[Event] | None:
     return [ev for ev in ring if ev.seq > after]
 
 
-async def _send(resp: web.StreamResponse, state: SwarmState, events: Sequence[Event]) -> None:
+class Subscriber(asyncio.Queue[Event]):
+    """One reader's bounded queue; :meth:`overflow` drops its backlog and wakes its stream."""
+
+    def __init__(self, maxsize: int) -> None:
+        super().__init__(maxsize)
+        self.overflowed = False
+        self.wake = asyncio.Event()
+
+    def overflow(self) -> None:
+        """Called by the publisher when the queue is full: free it, end the stream."""
+        self.overflowed = True
+        while not self.empty():
+            self.get_nowait()
+        self.wake.set()
+
+
+class SlowReader(Exception):
+    """The client left a write unread past the deadline."""
+
+
+async def _write(resp: web.StreamResponse, data: bytes, timeout: float) -> None:
+    try:
+        await asyncio.wait_for(resp.write(data), timeout)
+    except asyncio.TimeoutError:
+        raise SlowReader from None
+
+
+async def _send(
+    resp: web.StreamResponse, state: SwarmState, events: Sequence[Event], timeout: float
+) -> None:
     for i in range(0, len(events), BATCH_MAX):
         chunk = events[i : i + BATCH_MAX]
-        await resp.write(frame("events", [event_data(e, state) for e in chunk], id=chunk[-1].seq))
+        data = frame("events", [event_data(e, state) for e in chunk], id=chunk[-1].seq)
+        await _write(resp, data, timeout)
 
 
 async def stream(
     request: web.Request, state: SwarmState, watchers: set[asyncio.Queue[Event]]
 ) -> web.StreamResponse:
-    """Serve one stream until the client goes away or the daemon shuts down."""
+    """Serve one stream until the client goes away, falls behind, or the daemon stops."""
     after = last_event_id(request)
-    closing = asyncio.Event()
-    queue: asyncio.Queue[Event] = asyncio.Queue()
+    limits = limits_of(request.app)
+    if len(watchers) >= limits.streams_per_tenant:
+        raise APIError(
+            429,
+            f"too many live streams for this swarm (limit {limits.streams_per_tenant}, "
+            "MYCO_STREAMS_PER_TENANT); close another page first",
+        )
+    timeout = limits.stream_write_timeout
+    queue = Subscriber(limits.stream_queue)
+    closing = queue.wake
     resp = web.StreamResponse(
         headers={
             "Content-Type": "text/event-stream; charset=utf-8",
@@ -101,16 +143,15 @@ async def stream(
     waiters: list[asyncio.Future[Any]] = []
     try:
         await resp.prepare(request)
-        await resp.write(
-            frame("hello", {"last_seq": state.last_seq, "now_ms": clock.now_ms()}, retry=RETRY_MS)
-        )
+        hello = {"last_seq": state.last_seq, "now_ms": clock.now_ms()}
+        await _write(resp, frame("hello", hello, retry=RETRY_MS), timeout)
         sent = state.last_seq
         if after is not None:
             missed = backlog(state, after)
             if missed is None:
-                await resp.write(frame("reset", {"last_seq": state.last_seq}))
+                await _write(resp, frame("reset", {"last_seq": state.last_seq}), timeout)
             else:
-                await _send(resp, state, missed)
+                await _send(resp, state, missed, timeout)
         closer: asyncio.Future[Any] = asyncio.ensure_future(closing.wait())
         getter: asyncio.Future[Event] | None = None
         waiters.append(closer)
@@ -121,30 +162,33 @@ async def stream(
             done, _ = await asyncio.wait(
                 {getter, closer}, timeout=HEARTBEAT_S, return_when=asyncio.FIRST_COMPLETED
             )
-            if getter in done:
+            if getter in done and not queue.overflowed:
                 batch = [getter.result()]
                 waiters.remove(getter)
                 getter = None
                 while not queue.empty():
                     batch.append(queue.get_nowait())
-                if queue.qsize() > QUEUE_MAX:
-                    await resp.write(frame("reset", {"last_seq": state.last_seq}))
-                    break
                 fresh = [e for e in batch if e.seq > sent]
                 if fresh:
-                    await _send(resp, state, fresh)
+                    await _send(resp, state, fresh, timeout)
                     sent = fresh[-1].seq
             elif not done:
-                await resp.write(b": keep-alive\n\n")
-    except ConnectionError:
-        return resp  # the client went away: nobody to tell
+                await _write(resp, b": keep-alive\n\n", timeout)
+        if queue.overflowed:  # fell too far behind: reload the snapshot
+            await _write(resp, frame("reset", {"last_seq": state.last_seq}), timeout)
+    except (ConnectionError, SlowReader):
+        if request.transport is not None:
+            request.transport.abort()  # nobody reads it: drop its buffers now, unsent
+        return resp
     finally:
         for w in waiters:
             w.cancel()
         watchers.discard(queue)
         streams.discard(closing)
-    with contextlib.suppress(ConnectionError):
-        await resp.write_eof()
+        while not queue.empty():
+            queue.get_nowait()
+    with contextlib.suppress(ConnectionError, asyncio.TimeoutError):
+        await asyncio.wait_for(resp.write_eof(), timeout)
     return resp
 
 

@@ -8,12 +8,13 @@ parsing live in :mod:`myco.storage.filelog`.
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
 import os
 import secrets
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Mapping, Sequence
-from contextlib import suppress
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
 from typing import Literal
 
 import structlog
@@ -24,11 +25,26 @@ from myco.options import Option, OptionRegistry
 from myco.protocol.events import Record
 from myco.registry import StorageBackend, StorageRegistry
 from myco.storage import filelog, lock
+from myco.storage.contract import StorageFull
 
 log = structlog.get_logger("myco.storage.file")
 
 CHUNK = 10_000
 SUBDIRS = ("log", "msg", "view", "dispatch")
+#: errors that mean "no room left": the HTTP layer answers 507
+_FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+
+
+@contextmanager
+def _room() -> Iterator[None]:
+    """Turn a full disk into :class:`StorageFull` (the writers leave nothing half-written)."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno in _FULL:
+            raise StorageFull(os.strerror(exc.errno or errno.ENOSPC)) from None
+        raise
+
 
 FsyncPolicy = Literal["always", "everysec", "no"]
 
@@ -67,7 +83,11 @@ class FileStorage:
         self._interval = sync_interval
         self._fds: OrderedDict[tuple[str, str], tuple[int, str]] = OrderedDict()
         self._next: dict[str, int] = {}
-        self._scans: dict[str, asyncio.Task[tuple[list[Record], int]]] = {}
+        self._scans: dict[str, asyncio.Task[tuple[list[Record], int, filelog.LoadReport]]] = {}
+        #: tenant -> log file name -> [highest seq in it, offset where checksums begin]
+        self._files: dict[str, dict[str, list[int]]] = {}
+        #: tenant -> number of reference (legacy) lines, numbered before our own
+        self._legacy: dict[str, int] = {}
         self._dirty: set[str] = set()
         self._inflight: set[asyncio.Future[None]] = set()
         self._wake: asyncio.Event | None = None
@@ -178,10 +198,27 @@ class FileStorage:
     # -- events -------------------------------------------------------------------------
     async def replay(self, tenant_id: str, after_seq: int = 0) -> AsyncIterator[Sequence[Record]]:
         log_dir = self._tenant(tenant_id, "log")
-        records, top = await asyncio.to_thread(filelog.load, log_dir, after_seq)
-        self._next.setdefault(tenant_id, top + 1)
+        records, top, report = await asyncio.to_thread(filelog.load, log_dir, after_seq)
+        self._learn(tenant_id, top, report)
         for i in range(0, len(records), CHUNK):
             yield records[i : i + CHUNK]
+
+    def _learn(self, tenant_id: str, top: int, report: filelog.LoadReport) -> None:
+        """Keep what a full read found (next seq, file tops) and report bad records."""
+        self._next.setdefault(tenant_id, top + 1)
+        if tenant_id not in self._files:
+            self._files[tenant_id] = {
+                name: [seq, report.unchecked_end.get(name, 0)] for name, seq in report.tops.items()
+            }
+            self._legacy[tenant_id] = report.legacy
+        for path, lineno, reason in report.bad:
+            log.error("bad log record skipped", file=path, line=lineno or None, reason=reason)
+        if report.bad_count > len(report.bad):
+            log.error(
+                "more bad log records skipped",
+                tenant=tenant_id[:12],
+                count=report.bad_count - len(report.bad),
+            )
 
     async def _scan(self, tenant_id: str) -> None:
         """Find the highest seq on disk before the first append (when replay did not run)."""
@@ -190,8 +227,30 @@ class FileStorage:
             load = asyncio.to_thread(filelog.load, self._tenant(tenant_id, "log"))
             task = self._scans[tenant_id] = asyncio.ensure_future(load)
             task.add_done_callback(lambda _t: self._scans.pop(tenant_id, None))
-        _, top = await asyncio.shield(task)
-        self._next.setdefault(tenant_id, top + 1)
+        _, top, report = await asyncio.shield(task)
+        self._learn(tenant_id, top, report)
+
+    async def read_after(self, tenant_id: str, after_seq: int, limit: int) -> list[Record]:
+        """A page of records after *after_seq*, in a worker thread, without replaying.
+
+        Only files holding a seq above *after_seq* are opened, each entered by binary
+        search. Reference (legacy) lines have no seq on disk: a page that starts among them
+        is cut from a full read (such tenants are imports of the reference's data).
+        """
+        if tenant_id not in self._files:
+            await self._scan(tenant_id)
+        log_dir = self._tenant(tenant_id, "log")
+        if after_seq < self._legacy.get(tenant_id, 0):
+            records, _, _ = await asyncio.to_thread(filelog.load, log_dir, after_seq)
+            return records[:limit]
+        files = [
+            (name, end)
+            for name, (top, end) in sorted(self._files.get(tenant_id, {}).items())
+            if top > after_seq
+        ]
+        if not files:
+            return []
+        return await asyncio.to_thread(filelog.read_after, log_dir, files, after_seq, limit)
 
     def _log_fd(self, tenant_id: str, session: str) -> tuple[int, str]:
         """The O_APPEND fd and path of a session's log, opened (and repaired) on first use."""
@@ -236,9 +295,17 @@ class FileStorage:
         # No await from here until the bytes are written: seqs and file order stay in step.
         first = self._next[tenant_id]
         data = filelog.format_lines(ts_ms, first, client_id, name, batch)
-        fd, path = self._log_fd(tenant_id, name)
-        filelog.write_all(fd, data)
+        with _room():
+            fd, path = self._log_fd(tenant_id, name)
+            filelog.write_all(fd, data)
         self._next[tenant_id] = first + len(batch)
+        top = first + len(batch) - 1
+        files = self._files.setdefault(tenant_id, {})
+        entry = files.get(f"{name}.log")
+        if entry is None:
+            files[f"{name}.log"] = [top, 0]
+        else:
+            entry[0] = top
         records = [Record(first + i, ts_ms, name, line, client_id) for i, line in enumerate(batch)]
         await self._durable(path)
         return records
@@ -247,11 +314,17 @@ class FileStorage:
     async def put_msg(self, tenant_id: str, name: str, body: bytes) -> bool:
         msg_dir = self._tenant(tenant_id, "msg")
         path = os.path.join(msg_dir, filelog.check_name(name, "message name"))
-        os.makedirs(msg_dir, exist_ok=True)
-        if not filelog.create_file(path, body):
-            return False
+        with _room():
+            os.makedirs(msg_dir, exist_ok=True)
+            if not filelog.create_file(path, body):
+                return False
         await self._durable(path, msg_dir)
         return True
+
+    async def delete_msg(self, tenant_id: str, name: str) -> None:
+        path = self._tenant(tenant_id, "msg", filelog.check_name(name, "message name"))
+        with suppress(FileNotFoundError):
+            os.unlink(path)
 
     async def get_msg(self, tenant_id: str, name: str) -> bytes | None:
         return filelog.read_regular(self._tenant(tenant_id, "msg", filelog.check_name(name)))
@@ -274,9 +347,10 @@ class FileStorage:
         final = os.path.join(ddir, f"{name}.prompt")
         tmp = os.path.join(ddir, f".{name}.prompt.{secrets.token_hex(6)}.tmp")
         data = prompt.encode("utf-8")
-        os.makedirs(ddir, exist_ok=True)
-        if not filelog.create_file(tmp, data):
-            raise FileExistsError(tmp)
+        with _room():
+            os.makedirs(ddir, exist_ok=True)
+            if not filelog.create_file(tmp, data):
+                raise FileExistsError(tmp)
         try:
             if self._policy == "always":
                 await self._durable(tmp)  # content on disk before the rename
@@ -321,10 +395,15 @@ def _write_atomic(path: str, blob: bytes) -> None:
     tmp = f"{path}.{secrets.token_hex(4)}.tmp"
     fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
     try:
-        view = memoryview(blob)
-        while view:
-            view = view[os.write(fd, view) :]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
+        try:
+            view = memoryview(blob)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        with suppress(OSError):
+            os.unlink(tmp)  # a full disk must not keep a half snapshot around
+        raise

@@ -49,15 +49,17 @@ def done(state: SwarmState, event: Event) -> None:
     state.provide(event.session, f"{event.session}.{event.obj}")
     kv = event.kvs
     key = (event.session, event.obj)
-    state.artifacts.pop(key, None)  # re-insert: newest last
-    state.artifacts[key] = Artifact(
-        event.seq,
-        event.ts_ms,
-        event.session,
-        event.obj,
-        kv.get("ref", ""),
-        kv.get("spec", ""),
-        kv.get("result", ""),
+    state.add_artifact(  # re-inserted: newest last, the oldest forgotten beyond the limit
+        key,
+        Artifact(
+            event.seq,
+            event.ts_ms,
+            event.session,
+            event.obj,
+            kv.get("ref", ""),
+            kv.get("spec", ""),
+            kv.get("result", ""),
+        ),
     )
     ref = kv.get("re", "")
     if ref:

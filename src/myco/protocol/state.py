@@ -8,8 +8,10 @@ data and the effects every event has.
 
 from __future__ import annotations
 
+import os
 from collections import deque
 from collections.abc import Callable, Iterator
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from attrs import define, field
@@ -27,6 +29,38 @@ BROADCAST_TTL_MS = 48 * 3600 * 1000
 RECENT_RING = 2000
 BROADCAST_RING = 50
 CLOSED_DIRECTIVES_KEPT = 100
+
+
+def _env_int(name: str, default: int) -> int:
+    try:
+        value = int(os.environ.get(name, ""))
+    except ValueError:
+        return default
+    return value if value > 0 else default
+
+
+# Growth limits of one tenant (docs/http-api.md, "Limits"). Ingest refuses a batch that
+# would pass the first six with a 429; the others are kept by forgetting the oldest.
+#: sessions of one tenant (authors and targets)
+MAX_SESSIONS = _env_int("MYCO_MAX_SESSIONS", 1000)
+#: needs one session may declare
+MAX_NEEDS = _env_int("MYCO_MAX_NEEDS", 200)
+#: resources (``up``/``down``) of one tenant
+MAX_RESOURCES = _env_int("MYCO_MAX_RESOURCES", 1000)
+#: messages of one tenant
+MAX_MSGS = _env_int("MYCO_MAX_MSGS", 10_000)
+#: channels one session may be in
+MAX_CHANNELS = _env_int("MYCO_MAX_CHANNELS", 100)
+#: open (not fully closed) directives of one tenant
+MAX_DIRECTIVES = _env_int("MYCO_MAX_DIRECTIVES", 500)
+#: artifacts (``done``) kept per tenant; the oldest is forgotten beyond
+MAX_ARTIFACTS = _env_int("MYCO_MAX_ARTIFACTS", 2000)
+#: open questions kept per tenant; the oldest is forgotten beyond
+MAX_QUESTIONS = _env_int("MYCO_MAX_QUESTIONS", 5000)
+#: acknowledged specs (``ack X``) remembered per tenant; the oldest are forgotten beyond
+MAX_ACKED = _env_int("MYCO_MAX_ACKED", 20_000)
+#: published items (``done X``) remembered per tenant; the oldest nobody needs are forgotten
+MAX_PROVIDED = _env_int("MYCO_MAX_PROVIDED", 20_000)
 
 
 @define(slots=True)
@@ -143,6 +177,28 @@ Observer = Callable[["SwarmState", Event], None]
 
 
 @define(slots=True)
+class _Derived:
+    """What :meth:`SwarmState._derived` computes from the needs, once per applied event."""
+
+    seq: int
+    up_heads: set[str]
+    blockers: dict[str, list[str]]
+    dependents: dict[str, set[str]]
+
+
+def _met_by_resource(need: str, heads: set[str]) -> bool:
+    """*need* is an UP resource's name or head, or such a head followed by ``-...``."""
+    if need in heads:
+        return True
+    dash = need.find("-")
+    while dash > 0:
+        if need[:dash] in heads:
+            return True
+        dash = need.find("-", dash + 1)
+    return False
+
+
+@define(slots=True)
 class SwarmState:
     """All derived state of one tenant; rebuilt identically by replaying its events."""
 
@@ -168,6 +224,18 @@ class SwarmState:
     last_seq: int = 0
     #: per-plugin state, keyed by plugin name
     extras: dict[str, Any] = field(factory=dict)
+    #: blockers and dependents as of ``last_seq`` (see :meth:`_derived`); never pickled
+    derived_cache: _Derived | None = field(default=None, eq=False, repr=False)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Snapshots leave the derived cache out (it is rebuilt on first use)."""
+        return {
+            a.name: getattr(self, a.name) for a in self.__attrs_attrs__ if a.name != "derived_cache"
+        }
+
+    def __setstate__(self, data: dict[str, Any]) -> None:
+        for a in self.__attrs_attrs__:
+            object.__setattr__(self, a.name, data.get(a.name))
 
     def __attrs_post_init__(self) -> None:
         self.session(DIRECTOR)
@@ -215,11 +283,14 @@ class SwarmState:
             self.events.append(event)
         for observer in self.verbs.observers:
             observer(self, event)
+        self.derived_cache = None  # whatever the verb changed: recomputed on next use
 
     # -- dependencies -----------------------------------------------------------------
     def add_need(self, session: str, item: str) -> None:
         """*session* needs *item*; indexes kept so views never rescan every need."""
         s = self.session(session)
+        if item not in s.needs and len(s.needs) >= MAX_NEEDS:
+            return  # ingest refuses these (429); only older logs can still carry them
         s.needs[item] = None
         self.needers.setdefault(item, set()).add(session)
         providers = self.provided.get(item)
@@ -236,6 +307,25 @@ class SwarmState:
             self.sessions[t].open_needs.pop(item, None)
             if t != session:
                 self.needed_from.setdefault(session, set()).add(t)
+        if len(self.provided) > MAX_PROVIDED:
+            self._forget_provided()
+
+    def _forget_provided(self) -> None:
+        """Forget the oldest published items nobody declared a need for (a tenth at once).
+
+        A later ``need`` of a forgotten item stays open until it is published again.
+        """
+        drop = []
+        for item in self.provided:
+            if item not in self.needers:
+                drop.append(item)
+                if len(drop) >= MAX_PROVIDED // 10 + 1:
+                    break
+        for item in drop:
+            for who in self.provided.pop(item):
+                s = self.sessions.get(who)
+                if s is not None:
+                    s.provides.discard(item)
 
     def satisfied(self, need: str) -> bool:
         """A need is met by a published ``done`` or by an UP resource of that name.
@@ -246,40 +336,71 @@ class SwarmState:
         """
         if self.provided.get(need):
             return True
-        for res in self.resources.values():
-            if res.state != "UP":
-                continue
-            if need == res.name:
-                return True
-            head = res.name.split(None, 1)[0]
-            if need == head or need.startswith(head + "-"):
-                return True
-        return False
+        return _met_by_resource(need, self._derived().up_heads)
 
     def blockers_for(self, name: str) -> list[str]:
-        s = self.sessions.get(name)
-        if s is None:
-            return []
-        return [n for n in s.open_needs if not self.satisfied(n)]
+        """Open needs of *name* that nothing meets yet, in declaration order."""
+        return list(self._derived().blockers.get(name, ()))
 
     def dependents_of(self, name: str) -> list[str]:
         """Sessions that need what *name* published, or wait on ``NAME.<something>``."""
         if name not in self.sessions:
             return []
-        prefix = name + "."
-        waiting = set(self.needed_from.get(name, ()))
-        for other in self.sessions.values():
-            if (
-                other.name != name
-                and other.name not in waiting
-                and any(n.startswith(prefix) and not self.satisfied(n) for n in other.open_needs)
-            ):
-                waiting.add(other.name)
-        return sorted(waiting)
+        return sorted(self._derived().dependents.get(name, ()))
+
+    def all_dependents(self) -> dict[str, set[str]]:
+        """session -> sessions waiting on it, for every session at once (``GET /status``)."""
+        return self._derived().dependents
+
+    def _derived(self) -> _Derived:
+        """Blockers and dependents of every session, computed once per applied event.
+
+        One pass over the open needs (the per-session and per-tenant limits bound them), so
+        a status, a dashboard or a view costs the same for one session as for all of them.
+        """
+        cached = self.derived_cache
+        if cached is not None and cached.seq == self.last_seq:
+            return cached
+        heads: set[str] = set()
+        for res in self.resources.values():
+            if res.state == "UP":
+                heads.add(res.name)
+                heads.add(res.name.split(None, 1)[0])
+        blockers: dict[str, list[str]] = {}
+        dependents: dict[str, set[str]] = {p: set(w) for p, w in self.needed_from.items()}
+        provided, sessions = self.provided, self.sessions
+        for other in sessions.values():
+            open_here = [
+                n
+                for n in other.open_needs
+                if not provided.get(n) and not _met_by_resource(n, heads)
+            ]
+            if open_here:
+                blockers[other.name] = open_here
+            for n in open_here:
+                dot = n.find(".")
+                while dot > 0:
+                    owner = n[:dot]
+                    if owner != other.name and owner in sessions:
+                        dependents.setdefault(owner, set()).add(other.name)
+                    dot = n.find(".", dot + 1)
+        for owner in list(dependents):
+            dependents[owner].discard(owner)
+        self.derived_cache = _Derived(self.last_seq, heads, blockers, dependents)
+        return self.derived_cache
 
     # -- questions --------------------------------------------------------------------
     def add_question(self, q: Question) -> None:
         self.questions[q.seq] = q
+        while len(self.questions) > MAX_QUESTIONS:  # seq order: the oldest goes first
+            del self.questions[next(iter(self.questions))]
+
+    def add_artifact(self, key: tuple[str, str], artifact: Artifact) -> None:
+        """Keep *artifact* as the newest; beyond ``MAX_ARTIFACTS`` the oldest is forgotten."""
+        self.artifacts.pop(key, None)
+        self.artifacts[key] = artifact
+        while len(self.artifacts) > MAX_ARTIFACTS:
+            del self.artifacts[next(iter(self.artifacts))]
 
     def resolve_question(self, q: Question, by: str) -> None:
         self.questions.pop(q.seq, None)
@@ -314,6 +435,9 @@ class SwarmState:
     def ack(self, spec: str, session: str) -> None:
         """*session* has read *spec*: it leaves its inbox and closes questions it answers."""
         self.acks.setdefault(spec, set()).add(session)
+        if len(self.acks) > MAX_ACKED:  # the oldest acknowledged specs are forgotten
+            for old in list(islice(self.acks, MAX_ACKED // 10 + 1)):
+                del self.acks[old]
         box = self.inbox.get(session)
         if box is not None:
             box.pop(spec, None)

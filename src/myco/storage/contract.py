@@ -40,6 +40,13 @@ class StorageUnavailable(Exception):
     """The store cannot be reached right now (the HTTP layer answers 503)."""
 
 
+class StorageFull(Exception):
+    """The store has no room left (a full disk; the HTTP layer answers 507).
+
+    Raised only when nothing of the failed write was kept.
+    """
+
+
 @runtime_checkable
 class Storage(Protocol):
     """A storage backend for every tenant of one daemon."""
@@ -124,6 +131,23 @@ class Following(Protocol):
         The daemon calls it when an append got seqs above ones it has not applied yet
         (another replica appended in between), so every replica applies in seq order.
         """
+
+
+@runtime_checkable
+class Paging(Protocol):
+    """Optional: read a page of records from a sequence number on, in time that follows the
+    page, not the history (``GET /events?after=``). Without it the daemon replays."""
+
+    async def read_after(self, tenant_id: str, after_seq: int, limit: int) -> list[Record]:
+        """At most *limit* records with ``seq > after_seq``, in sequence order."""
+
+
+@runtime_checkable
+class MsgRollback(Protocol):
+    """Optional: remove a message just created, when the post that carried it failed."""
+
+    async def delete_msg(self, tenant_id: str, name: str) -> None:
+        """Remove message *name* (nothing happens when it does not exist)."""
 
 
 @runtime_checkable

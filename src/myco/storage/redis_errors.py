@@ -37,6 +37,8 @@ def reason(exc: BaseException) -> str | None:
         return "redis did not answer in time"
     if isinstance(exc, (rx.ConnectionError, ConnectionError, OSError)):
         return "redis is unreachable"
+    if isinstance(exc, rx.OutOfMemoryError) or str(exc).startswith("OOM "):
+        return "redis is out of memory (maxmemory reached)"
     if isinstance(exc, rx.ResponseError) and str(exc).split(" ", 1)[0] in _TRANSIENT:
         return f"redis cannot serve now ({str(exc).split(' ', 1)[0]})"
     return None

@@ -237,6 +237,21 @@ class RedisStorage:
                 return
             start = "(" + entries[-1][0].decode()
 
+    async def read_after(self, tenant_id: str, after_seq: int, limit: int) -> list[Record]:
+        """One ``XRANGE`` from the entry after *after_seq*: the page's cost, not the log's."""
+        key = self.keys.tenant(filelog.check_tenant(tenant_id), "log")
+        out: list[Record] = []
+        start = f"({after_seq}-0" if after_seq > 0 else "-"
+        while len(out) < limit:
+            want = min(CHUNK, limit - len(out) + 16)  # + a few: message entries are skipped
+            with self._guard():
+                entries = _entries(await self.redis.xrange(key, start, "+", count=want))
+            out.extend(_change(tenant_id, entries).records)
+            if len(entries) < want:
+                break
+            start = "(" + entries[-1][0].decode()
+        return out[:limit]
+
     async def append(
         self,
         tenant_id: str,
@@ -279,6 +294,13 @@ class RedisStorage:
                 args=[tid, FEED_KEEP_MS, filelog.check_name(name, "message name"), body],
             )
         return bool(created)
+
+    async def delete_msg(self, tenant_id: str, name: str) -> None:
+        """Forget a message just created by a post that then failed (its feed entry stays:
+        followers that learnt the name answer 404 for it, like for any missing message)."""
+        key = self.keys.tenant(filelog.check_tenant(tenant_id), "msgs")
+        with self._guard():
+            await self.redis.hdel(key, filelog.check_name(name))
 
     async def get_msg(self, tenant_id: str, name: str) -> bytes | None:
         key = self.keys.tenant(filelog.check_tenant(tenant_id), "msgs")

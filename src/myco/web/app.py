@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 from aiohttp import web
 
 from myco.daemon import Daemon
 from myco.web.keys import DAEMON, PUBLIC_ROUTES
+from myco.web.limits import HEAVY, LIMITS, Limits
 from myco.web.middlewares import (
     access_log_middleware,
     auth_middleware,
@@ -19,13 +21,18 @@ from myco.web.middlewares import (
 MAX_BODY = 4 * 1024 * 1024
 
 
-def create_app(daemon: Daemon) -> web.Application:
-    """An aiohttp application serving *daemon* through every registered transport."""
+def create_app(daemon: Daemon, limits: Limits | None = None) -> web.Application:
+    """An aiohttp application serving *daemon* through every registered transport.
+
+    *limits* default to the built-in ones (``myco serve`` passes ``Limits.from_env()``).
+    """
     app = web.Application(
         client_max_size=MAX_BODY,
         middlewares=[error_middleware, access_log_middleware, auth_middleware],
     )
     app[DAEMON] = daemon
+    app[LIMITS] = limits if limits is not None else Limits()
+    app[HEAVY] = asyncio.Semaphore(app[LIMITS].heavy_requests)
     app[PUBLIC_ROUTES] = set()
     app.on_response_prepare.append(tenant_created_header)
 

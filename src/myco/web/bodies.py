@@ -8,10 +8,15 @@ import re
 from typing import Any
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp.web_protocol import RequestPayloadError
 
 from myco.web.errors import APIError
+from myco.web.limits import limits_of
 
+#: the body deadline when the daemon's limits do not set one (``MYCO_BODY_TIMEOUT``)
 BODY_TIMEOUT_S = 10.0
+
 #: any surrogate in a decoded str is unpaired: json.loads joins valid pairs into one char
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
 
@@ -20,11 +25,26 @@ async def read_bytes(request: web.Request, limit: int, what: str = "request body
     """The whole body (chunked or not), at most *limit* bytes, within a deadline."""
     if request.content_length is not None and request.content_length > limit:
         raise APIError(413, f"{what} exceeds {limit} bytes")
+    timeout = limits_of(request.app).body_timeout or BODY_TIMEOUT_S
     try:
-        body = await asyncio.wait_for(_read_limited(request, limit, what), BODY_TIMEOUT_S)
+        body = await asyncio.wait_for(_read_limited(request, limit, what), timeout)
     except asyncio.TimeoutError:
-        raise APIError(408, f"{what} not received within {BODY_TIMEOUT_S:.0f} s") from None
+        raise APIError(408, f"{what} not received within {timeout:g} s") from None
+    except (HttpProcessingError, RequestPayloadError, ConnectionError) as exc:
+        # a corrupt Content-Encoding, a torn chunk, or the client hung up mid-body: the rest
+        # of this body is unreadable, so aiohttp must not try to drain it (it would log a
+        # traceback); the connection closes after the answer
+        request.content.feed_eof()
+        err = APIError(400, f"{what} could not be read: {_reason(exc)}")
+        err.headers["Connection"] = "close"
+        raise err from None
     return body
+
+
+def _reason(exc: BaseException) -> str:
+    """A one-line reason, without aiohttp's repr noise."""
+    text = getattr(exc, "message", "") or str(exc) or type(exc).__name__
+    return str(text).splitlines()[0][:200]
 
 
 async def _read_limited(request: web.Request, limit: int, what: str) -> bytes:

@@ -9,7 +9,8 @@ import structlog
 from aiohttp import web
 
 from myco.auth.actor import AuthError
-from myco.storage.contract import StorageUnavailable
+from myco.logs import remember_secret
+from myco.storage.contract import StorageFull, StorageUnavailable
 from myco.web.errors import APIError, error
 from myco.web.keys import ACTOR, DAEMON, PUBLIC_ROUTES, SESSION
 
@@ -31,7 +32,11 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
         return error(exc.status, exc.message, headers)
     except StorageUnavailable as exc:
+        _log_storage_failure(request, "storage unavailable", exc)
         return error(503, f"storage unavailable: {exc}", {"Retry-After": "1"})
+    except StorageFull as exc:
+        _log_storage_failure(request, "storage full", exc)
+        return error(507, f"storage full: {exc}; nothing was stored")
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
@@ -47,11 +52,18 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return error(500, "internal error (logged by the daemon)")
 
 
+def _log_storage_failure(request: web.Request, what: str, exc: Exception) -> None:
+    """One line per failure: the access log's, or this one when the access log is off."""
+    if not request.app[DAEMON].config.access_log:
+        log.error(what, path=request.path, error=str(exc))
+
+
 @web.middleware
 async def access_log_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """One structured line per request: tenant prefix, session, route, status, duration."""
     start = time.perf_counter()
     status = 500
+    failure: str | None = None
     try:
         response = await handler(request)
         status = response.status
@@ -62,6 +74,12 @@ async def access_log_middleware(request: web.Request, handler: Handler) -> web.S
     except AuthError as exc:
         status = exc.status
         raise
+    except StorageUnavailable as exc:
+        status, failure = 503, f"storage unavailable: {exc}"
+        raise
+    except StorageFull as exc:
+        status, failure = 507, f"storage full: {exc}"
+        raise
     except web.HTTPException as exc:
         status = exc.status
         raise
@@ -69,7 +87,8 @@ async def access_log_middleware(request: web.Request, handler: Handler) -> web.S
         if request.app[DAEMON].config.access_log:
             actor = request.get(ACTOR)
             route = request.match_info.route.resource
-            log.info(
+            emit = log.info if failure is None else log.error
+            emit(
                 "request",
                 method=request.method,
                 route=route.canonical if route is not None else request.path,
@@ -77,6 +96,7 @@ async def access_log_middleware(request: web.Request, handler: Handler) -> web.S
                 ms=round((time.perf_counter() - start) * 1000, 2),
                 tenant=actor.tenant_id[:8] if actor else None,
                 session=request.match_info.get("session") or request.get(SESSION),
+                **({"error": failure} if failure else {}),
             )
 
 
@@ -87,6 +107,10 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     if request.match_info.http_exception is not None or route.name in request.app[PUBLIC_ROUTES]:
         return await handler(request)
     daemon = request.app[DAEMON]
+    header = request.headers.get("Authorization", "")
+    if header:
+        # whatever the credential, it must never reach a log line (see myco.logs)
+        remember_secret(header.split(None, 1)[-1])
     actor = await daemon.hooks.authenticate(request, daemon)
     if actor is None:
         raise AuthError("missing or invalid Authorization header")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import re
 
 from aiohttp import web
@@ -9,16 +11,22 @@ from aiohttp import web
 from myco import clock, policy, sanitize
 from myco.names import InvalidName, msg_name, session_name
 from myco.plugins import list_plugins
-from myco.tenants import MSG_MAX_BYTES, IngestError, Tenant
+from myco.tenants import MSG_MAX_BYTES, HistoryPage, IngestError, Tenant
 from myco.web import permissions
 from myco.web.bodies import decode, read_bytes, read_object
 from myco.web.errors import APIError
 from myco.web.keys import SESSION, actor_of, daemon_of
+from myco.web.limits import HEAVY
 from myco.web.openapi import openapi_document
+from myco.web.responses import json_in_chunks
 
 EVENTS_MAX_BYTES = 2 * 1024 * 1024
 DISPATCH_MAX_BYTES = 256 * 1024
 EVENTS_PAGE_MAX = 100_000
+#: larger history pages are built in turns, encoded in a worker thread and sent in slices
+ENCODE_INLINE_MAX = 2000
+#: blockers and dependents listed per session by ``GET /status`` (the first ones, sorted)
+STATUS_LIST_MAX = 50
 _CLIENT_ID_RE = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 
 routes = web.RouteTableDef()
@@ -85,8 +93,7 @@ async def view(request: web.Request) -> web.Response:
     if renderer is None:
         known = ", ".join(daemon_of(request).renderers.names())
         raise APIError(400, f"unknown view format {fmt!r} (available: {known})")
-    tenant.register(session)
-    text = tenant.render(session, fmt)
+    text = tenant.render(session, fmt)  # an unknown session is rendered, never stored
     return web.Response(text=text, headers={"Content-Type": renderer.content_type})
 
 
@@ -113,7 +120,7 @@ async def post_events(request: web.Request) -> web.Response:
     try:
         result = await tenant.ingest(session, events, msgs=msgs or None, client_id=client_id)
     except IngestError as exc:
-        raise APIError(400, exc.message, errors=exc.errors) from None
+        raise APIError(exc.status, exc.message, errors=exc.errors) from None
     body: dict[str, object] = {"ok": True, "count": result.count}
     if result.duplicate:
         body["duplicate"] = True
@@ -129,7 +136,7 @@ async def post_events(request: web.Request) -> web.Response:
 
 
 @routes.get("/events", name="events_list")
-async def list_events(request: web.Request) -> web.Response:
+async def list_events(request: web.Request) -> web.StreamResponse:
     """Stored events after sequence ``after`` (default 0), oldest first, at most ``limit``."""
     try:
         after = int(request.query.get("after", "0"))
@@ -140,8 +147,22 @@ async def list_events(request: web.Request) -> web.Response:
         raise APIError(400, f"limit must be between 1 and {EVENTS_PAGE_MAX}")
     tenant = tenant_of(request)
     viewer = actor_of(request).session
-    events = await tenant.history(after, limit, viewer)
-    return web.json_response({"events": events, "last_seq": tenant.state.last_seq})
+    if limit <= ENCODE_INLINE_MAX:
+        page = await tenant.history_page(after, limit, viewer)
+        return web.json_response(_events_body(page, tenant))
+    # A big page: built in turns with the other big ones (a few clients must not starve
+    # everybody else), encoded in a worker thread, sent in slices a reader must keep reading.
+    async with request.app[HEAVY]:
+        page = await tenant.history_page(after, limit, viewer)
+        text = await asyncio.to_thread(json.dumps, _events_body(page, tenant))
+    return await json_in_chunks(request, text)
+
+
+def _events_body(page: HistoryPage, tenant: Tenant) -> dict[str, object]:
+    body: dict[str, object] = {"events": page.events, "last_seq": tenant.state.last_seq}
+    if page.next_after is not None:
+        body["next_after"] = page.next_after
+    return body
 
 
 def _msg_file(request: web.Request) -> str:
@@ -171,11 +192,18 @@ async def get_msg(request: web.Request) -> web.Response:
 async def put_msg(request: web.Request) -> web.Response:
     name = _msg_file(request)
     tenant = tenant_of(request)
+    raw_session = request.query.get("session", "")
+    session = acting_session(request, raw_session) if raw_session else actor_of(request).session
     body = await read_bytes(request, MSG_MAX_BYTES, "payload")
     decode(body)
-    outcome = await tenant.put_msg(name, body)
+    problem, status = tenant.msg_problem(name, body, session)
+    if problem is not None:
+        raise APIError(status, problem)
+    outcome = await tenant.put_msg(name, body, session)
     if outcome == "created":
         return web.json_response({"ok": True})
+    if "MYCO_MAX_MSGS" in outcome:
+        raise APIError(429, outcome.removeprefix("rejected: "))
     raise APIError(409, "msg already exists")
 
 
@@ -187,17 +215,19 @@ async def msg_without_name(request: web.Request) -> web.Response:
 
 @routes.get("/status", name="status")
 async def status(request: web.Request) -> web.Response:
+    """Every session's status, blockers and dependents: linear in the (bounded) state."""
     state = tenant_of(request).state
-    sessions = {
-        name: {
+    dependents = state.all_dependents()
+    sessions: dict[str, dict[str, object]] = {}
+    for name, s in sorted(state.sessions.items()):
+        entry: dict[str, object] = {
             "status": s.status,
             "action": s.action,
-            "blockers": state.blockers_for(name),
-            "dependents": state.dependents_of(name),
+            "blockers": state.blockers_for(name)[:STATUS_LIST_MAX],
+            "dependents": sorted(dependents.get(name, ()))[:STATUS_LIST_MAX],
             "last_seen": clock.iso_ms(s.last_seen_ms) if s.last_seen_ms is not None else None,
         }
-        for name, s in sorted(state.sessions.items())
-    }
+        sessions[name] = entry
     return web.json_response({"sessions": sessions})
 
 
