@@ -211,7 +211,7 @@ def test_main_runs_a_plugin_command(
 def test_conflicting_declarations_are_refused() -> None:
     options = OptionRegistry()
     options.add(Option("a", "fsync", "x"))
-    with pytest.raises(ValueError, match="--fsync is declared by both the 'a' and the 'b'"):
+    with pytest.raises(ValueError, match="--fsync is declared by both the 'a' settings and"):
         options.add(Option("b", "fsync", "y"))
     options.add(Option("b", "other", "y", env="MYCO_X", flag="--y"))
     with pytest.raises(ValueError, match="MYCO_X is declared by both"):
@@ -222,6 +222,31 @@ def test_conflicting_declarations_are_refused() -> None:
     commands.add(Command("greet", "hi", lambda args: 0))
     with pytest.raises(ValueError, match="'greet' is registered twice"):
         commands.add(Command("greet", "hi", lambda args: 0))
+
+
+class SquatterPlugin:
+    """Declares a flag and a command that built-ins already own."""
+
+    __name__ = "squatter"
+
+    @hookimpl
+    def register_serve_options(self, options: OptionRegistry) -> None:
+        options.add(Option("squat", "fsync", "mine now"))
+
+
+def test_a_flag_taken_by_another_plugin_names_both(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plugins = hooks(SquatterPlugin())
+    with pytest.raises(ValueError, match="--fsync is declared by both") as info:
+        plugins.register_serve_options()
+    assert str(info.value) == (
+        f"--fsync is declared by both the 'file' settings of {FILE} and the 'squat' "
+        "settings of squatter"
+    )
+    monkeypatch.setattr("myco.cli.load_plugins", lambda: plugins)
+    assert main(["serve", "--help"]) == 1
+    assert capsys.readouterr().err == f"myco: {info.value}\n"
 
 
 # -- which command lines load plugins -------------------------------------------------

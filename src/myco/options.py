@@ -124,8 +124,8 @@ class OptionRegistry:
 
     def __init__(self) -> None:
         self._options: list[Option] = []
-        self._claims: dict[str, Option] = {}
-        #: the plugin adding now (set by :class:`myco.plugins.Hooks`)
+        self._claims: dict[str, tuple[Option, str]] = {}
+        #: the plugin adding right now (set by :class:`myco.plugins.Hooks`), for messages
         self.current_plugin = ""
 
     def add(self, option: Option) -> None:
@@ -133,14 +133,14 @@ class OptionRegistry:
         if not option.namespace or not option.name.isidentifier():
             raise ValueError(f"option {option.name!r}: namespace and identifier name needed")
         for claim in (option.flag, option.env, option.dest):
-            other = self._claims.get(claim)
-            if other is not None:
+            taken = self._claims.get(claim)
+            if taken is not None:
                 raise ValueError(
-                    f"{claim} is declared by both the {other.namespace!r} and the "
-                    f"{option.namespace!r} settings"
+                    f"{claim} is declared by both {_owner(*taken)} and "
+                    f"{_owner(option, self.current_plugin)}"
                 )
         for claim in (option.flag, option.env, option.dest):
-            self._claims[claim] = option
+            self._claims[claim] = (option, self.current_plugin)
         self._options.append(option)
 
     def namespaces(self) -> list[str]:
@@ -258,6 +258,10 @@ def _text(raw: object, source: str) -> str:
     if isinstance(raw, bool) or not isinstance(raw, (str, int, float)):
         raise OptionError(f"{source}: expected text or a number, got {raw!r}")
     return str(raw)
+
+
+def _owner(option: Option, plugin: str) -> str:
+    return f"the {option.namespace!r} settings" + (f" of {plugin}" if plugin else "")
 
 
 def _argparse_kwargs(option: Option) -> dict[str, Any]:

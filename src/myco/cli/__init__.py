@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 #: the commands built into myco; plugin commands (``register_commands``) take other names
 CORE_COMMANDS = frozenset(
-    {"serve", "view", "post", "msg", "status", "plugins", "demo", "hook", "run", "worker"}
+    {"serve", "view", "post", "msg", "status", "guide", "plugins", "demo", "hook", "run", "worker"}
 )
 
 

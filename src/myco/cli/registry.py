@@ -42,15 +42,23 @@ class CommandRegistry:
 
     def __init__(self) -> None:
         self._commands: dict[str, Command] = {}
-        #: the plugin adding now (set by :class:`myco.plugins.Hooks`)
+        self._owners: dict[str, str] = {}
+        #: the plugin adding right now (set by :class:`myco.plugins.Hooks`), for messages
         self.current_plugin = ""
 
     def add(self, command: Command) -> None:
         if command.name in CORE_COMMANDS:
             raise ValueError(f"command {command.name!r} is built into myco")
         if command.name in self._commands:
+            owner = self._owners[command.name]
+            if owner and self.current_plugin:
+                raise ValueError(
+                    f"command {command.name!r} is registered by both {owner!r} and "
+                    f"{self.current_plugin!r}"
+                )
             raise ValueError(f"command {command.name!r} is registered twice")
         self._commands[command.name] = command
+        self._owners[command.name] = self.current_plugin
 
     def get(self, name: str) -> Command | None:
         return self._commands.get(name)
