@@ -68,7 +68,12 @@ class DaemonProcess:
         self.stderr_path = data_dir.parent / f"daemon-{os.getpid()}-{id(self)}.stderr"
 
     def start(self, timeout: float = 20.0) -> str:
-        """Start the daemon and wait until it listens; returns its URL."""
+        """Start the daemon and wait until it listens; returns its URL.
+
+        Starting again after :meth:`stop` or :meth:`kill` reuses the data directory.
+        """
+        if self.proc is not None:
+            self.stop()  # a killed process: release its pipe and log file
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
         cmd = [
             sys.executable,
