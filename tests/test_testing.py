@@ -90,3 +90,23 @@ def test_the_harness_process_honours_the_plugin_selection(tmp_path: Path) -> Non
     assert any("no adapter named 'claude-code'" in line for line in harness.errors())
     down = harness.hook("stop", {"last_assistant_message": "<myco>\nstart x\n</myco>"})
     assert "not a protocol verb" in json.loads(down.stdout)["systemMessage"]  # verbs=()
+
+
+def doc_blocks() -> list[str]:
+    text = (Path(__file__).parent.parent / "docs" / "plugins" / "writing.md").read_text("utf-8")
+    marker = "<!-- tested: tests/test_testing.py runs this block -->\n```python\n"
+    return [part.split("\n```", 1)[0] for part in text.split(marker)[1:]]
+
+
+def test_the_documented_daemon_and_harness_examples_run(
+    myco_daemon: DaemonProcess, tmp_path: Path
+) -> None:
+    """docs/plugins/writing.md's end-to-end examples, executed against a real daemon."""
+    blocks = doc_blocks()
+    assert len(blocks) == 2
+    namespace: dict[str, object] = {"ADAPTER": CLAUDE_CODE}
+    for block in blocks:
+        exec(compile(block, "docs/plugins/writing.md", "exec"), namespace)
+    namespace["test_agents_can_post_a_review"](myco_daemon)  # type: ignore[operator]
+    with DaemonProcess(tmp_path / "data2", "--quiet") as fresh:  # each test has its own
+        namespace["test_the_block_reaches_the_daemon"](fresh, tmp_path)  # type: ignore[operator]

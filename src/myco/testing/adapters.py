@@ -5,12 +5,14 @@ harness plays the CLI: it calls the adapter's ``hook`` the way ``myco hook NAME 
 does (same :class:`~myco.agent_hooks.runtime.HookContext`, same environment variables),
 against a real daemon, with a private state directory (outbox, markers)::
 
+    from myco.adapters.claude_code.adapter import ADAPTER
     from myco.testing import AdapterHarness, DaemonProcess
 
     def test_stop_posts_the_block(tmp_path):
         with DaemonProcess(tmp_path / "data") as daemon:
             harness = AdapterHarness(ADAPTER, daemon, tmp_path / "state", session="FRONT")
-            out = harness.hook("stop", {"response": "done\\n<myco>\\nstart api\\n</myco>"})
+            stop = {"last_assistant_message": "done\\n<myco>\\nstart api\\n</myco>"}
+            out = harness.hook("stop", stop)
             assert out.exit_code == 0
             assert [e["line"] for e in daemon.events()] == ["start api"]
             view = harness.hook("prompt", {"prompt": "next"})
