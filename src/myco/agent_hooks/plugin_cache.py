@@ -227,16 +227,16 @@ def start_refresh(environ: Mapping[str, str]) -> bool:
     return True
 
 
-def _main() -> None:
-    marker = cache_path(os.environ).with_suffix(".refreshing")
+def _main() -> int:
+    """Refresh the cache; on failure the marker stays, so hooks retry once a minute at most."""
+    if refresh(os.environ) is None:
+        return 1
     try:
-        refresh(os.environ)
-    finally:
-        try:
-            marker.unlink()
-        except OSError:
-            pass
+        cache_path(os.environ).with_suffix(".refreshing").unlink()
+    except OSError:
+        pass
+    return 0
 
 
 if __name__ == "__main__":
-    _main()
+    sys.exit(_main())
