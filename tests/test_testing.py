@@ -110,3 +110,12 @@ def test_the_documented_daemon_and_harness_examples_run(
     namespace["test_agents_can_post_a_review"](myco_daemon)  # type: ignore[operator]
     with DaemonProcess(tmp_path / "data2", "--quiet") as fresh:  # each test has its own
         namespace["test_the_block_reaches_the_daemon"](fresh, tmp_path)  # type: ignore[operator]
+
+
+def test_a_daemon_that_cannot_start_says_why_and_leaves_nothing_open(tmp_path: Path) -> None:
+    daemon = DaemonProcess(tmp_path / "data", "--storage", "no-such-store")
+    with pytest.raises(RuntimeError, match="unknown storage backend 'no-such-store'"):
+        daemon.start()
+    assert daemon.proc is not None and daemon.proc.poll() is not None
+    assert daemon.stderr_file.closed and daemon.proc.stdout is not None
+    assert daemon.proc.stdout.closed

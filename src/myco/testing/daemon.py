@@ -90,22 +90,29 @@ class DaemonProcess:
         self.proc = subprocess.Popen(
             cmd, stdout=subprocess.PIPE, stderr=self.stderr_file, env=self.env
         )
-        assert self.proc.stdout is not None
-        sel = selectors.DefaultSelector()
-        sel.register(self.proc.stdout, selectors.EVENT_READ)
+        try:
+            self.url = self._wait_listening(timeout)
+        except BaseException:
+            self.stop()  # kill it if it runs, release its pipe and log file
+            raise
+        return self.url
+
+    def _wait_listening(self, timeout: float) -> str:
+        assert self.proc is not None and self.proc.stdout is not None
         deadline = time.monotonic() + timeout
         buf = b""
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"daemon exited with {self.proc.returncode}: {self.stderr()}")
-            if sel.select(timeout=0.1):
-                chunk = os.read(self.proc.stdout.fileno(), 4096)
-                buf += chunk
-                m = LISTEN_RE.search(buf.decode(errors="replace"))
-                if m:
-                    self.url = m.group(1)
-                    return self.url
-        self.kill()
+        with selectors.DefaultSelector() as sel:
+            sel.register(self.proc.stdout, selectors.EVENT_READ)
+            while time.monotonic() < deadline:
+                if self.proc.poll() is not None:
+                    raise RuntimeError(
+                        f"daemon exited with {self.proc.returncode}: {self.stderr()}"
+                    )
+                if sel.select(timeout=0.1):
+                    buf += os.read(self.proc.stdout.fileno(), 4096)
+                    m = LISTEN_RE.search(buf.decode(errors="replace"))
+                    if m:
+                        return m.group(1)
         raise TimeoutError(f"daemon did not listen within {timeout}s: {self.stderr()}")
 
     def stderr(self) -> str:
