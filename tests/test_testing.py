@@ -119,3 +119,9 @@ def test_a_daemon_that_cannot_start_says_why_and_leaves_nothing_open(tmp_path: P
     assert daemon.proc is not None and daemon.proc.poll() is not None
     assert daemon.stderr_file.closed and daemon.proc.stdout is not None
     assert daemon.proc.stdout.closed
+
+
+def test_the_swarm_fixture_has_the_installed_plugins(myco_swarm: Swarm) -> None:
+    myco_swarm.post("bob", "done api")
+    assert myco_swarm.post("alice", "review bob api check it") == []  # the example plugin
+    assert "ALICE → BOB: review api" in myco_swarm.section("bob", "PENDING QUESTIONS")
