@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 import myco.testing
+from myco._version import DISTRIBUTION
 from myco.adapters.claude_code.adapter import ADAPTER as CLAUDE_CODE
 from myco.testing import AdapterHarness, DaemonProcess, StorageContract, Swarm
 
@@ -37,8 +38,9 @@ def test_importing_swarm_needs_no_pytest() -> None:
 
 
 def test_the_fixtures_are_registered_for_pytest() -> None:
-    eps = importlib.metadata.entry_points(group="pytest11", name="myco")
-    assert [ep.value for ep in eps] == ["myco.testing.pytest_plugin"]
+    dist = importlib.metadata.distribution(DISTRIBUTION)
+    eps = [ep for ep in dist.entry_points if ep.group == "pytest11"]
+    assert [(ep.name, ep.value) for ep in eps] == [("myco", "myco.testing.pytest_plugin")]
 
 
 def test_the_daemon_fixture_is_a_real_daemon_with_the_installed_plugins(
