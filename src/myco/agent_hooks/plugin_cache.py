@@ -33,7 +33,8 @@ from myco.agent_hooks.env import state_dir
 from myco.plugin_selection import environment_key
 
 FORMAT = 1
-#: a refresh started this long ago and not finished is presumed dead
+#: hooks start at most one refresh this often: the marker of a running refresh, or of one
+#: that failed (a broken plugin), holds the next one off until it is this old
 REFRESH_STALE_S = 60.0
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
