@@ -8,6 +8,7 @@ standard-library fallback) to what :func:`myco.plugins.make_plugin_manager` buil
 from __future__ import annotations
 
 import importlib.metadata
+import json
 import os
 import sys
 import types
@@ -218,3 +219,18 @@ def test_a_cached_adapter_is_imported_without_scanning_entry_points(
     assert found.verbs == {"start", "wave"}
     # only the cache's adapters exist: a built-in it lacks was not selected
     assert resolve("claude-code", environ).adapter is None
+
+
+def test_hooks_start_one_refresh_at_a_time(environ: dict[str, str]) -> None:
+    env = {**os.environ, **environ}
+    pid = plugin_cache.start_refresh(env)
+    assert pid is not None
+    try:
+        assert plugin_cache.start_refresh(env) is None  # one is running: no second one
+    finally:
+        _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    # written for the child's sys.path (pytest's own differs, so not loaded here)
+    written = json.loads(plugin_cache.cache_path(env).read_text())
+    assert "claude-code" in written["adapters"] and "start" in written["verbs"]
+    assert not plugin_cache.cache_path(env).with_suffix(".refreshing").exists()

@@ -193,26 +193,26 @@ def refresh(environ: Mapping[str, str] | None = None) -> Path | None:
     return record(hooks, environ)
 
 
-def start_refresh(environ: Mapping[str, str]) -> bool:
-    """Start ``python -m myco.agent_hooks.plugin_cache`` detached; False when not started.
+def start_refresh(environ: Mapping[str, str]) -> int | None:
+    """Start ``python -m myco.agent_hooks.plugin_cache`` detached; its pid, or None.
 
     Uses :func:`os.posix_spawn` (no :mod:`subprocess` import on the hook path); a marker
     file keeps concurrent hooks from starting one each.
     """
     spawn = getattr(os, "posix_spawn", None)
     if spawn is None:
-        return False
+        return None
     marker = cache_path(environ).with_suffix(".refreshing")
     try:
         marker.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         try:
             if time.time() - marker.stat().st_mtime < REFRESH_STALE_S:
-                return False
+                return None
         except FileNotFoundError:
             pass
         marker.write_text(str(os.getpid()), encoding="utf-8")
         devnull = os.devnull
-        spawn(
+        pid: int = spawn(
             sys.executable,
             [sys.executable, "-m", "myco.agent_hooks.plugin_cache"],
             dict(environ),
@@ -224,8 +224,8 @@ def start_refresh(environ: Mapping[str, str]) -> bool:
             setsid=True,
         )
     except OSError:
-        return False
-    return True
+        return None
+    return pid
 
 
 def _main() -> int:
