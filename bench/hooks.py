@@ -114,6 +114,8 @@ def measure(work: Path, runs: int = 30, warmup: int = 3) -> list[HookTiming]:
         )
     ]
     argv = myco_executable()
+    # What `myco run` does before the first turn: cache the plugin resolution.
+    subprocess.run([sys.executable, "-m", "myco.agent_hooks.plugin_cache"], env=base, check=True)
     with Daemon(work / "data", "--quiet") as daemon:
         cases = {
             "up": f"http://127.0.0.1:{daemon.port}",

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import importlib.metadata
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -14,6 +15,14 @@ from myco.daemon import Daemon
 from myco.plugins import make_plugin_manager
 from myco.testing import Swarm
 from myco.web.app import create_app
+
+# myco's fixtures for plugin authors (myco_daemon, myco_swarm) load through the pytest11
+# entry point; an editable install older than that entry point lacks it: load them here.
+if not any(
+    ep.value == "myco.testing.pytest_plugin"
+    for ep in importlib.metadata.entry_points(group="pytest11")
+):
+    pytest_plugins = ["myco.testing.pytest_plugin"]
 
 TOKEN = "myco-test-alpha-Qx7vN2pL9aR4tY8wK3mZ6bH1cJ5dF0gS"
 TOKEN2 = "myco-test-beta-Zr3Wq8Lm2Nx6Vb9Kc4Jh7Gf1Ds5Ap0Te"

@@ -115,7 +115,9 @@ def test_closed_daemon_accepts_only_registered_tokens(tmp_path: Path) -> None:
 
 
 def test_unknown_storage_is_a_clear_error(tmp_path: Path) -> None:
-    out = myco("serve", "--storage", "nope", "--data-dir", str(tmp_path))
+    # only the built-in stores (installed plugins such as myco-sqlite would add theirs)
+    builtin = {"MYCO_LOAD_PLUGINS": ""}
+    out = myco("serve", "--storage", "nope", "--data-dir", str(tmp_path), env=builtin)
     assert out.returncode == 1
     assert out.stderr.strip() == "myco: unknown storage backend 'nope' (installed: file, redis)"
 

@@ -325,6 +325,7 @@ def test_launcher_writes_the_assembled_guide(
 
     install_fake_cli(tmp_path / "bin")
     monkeypatch.setenv("PATH", path_with(tmp_path / "bin"))
+    monkeypatch.setenv("MYCO_STATE_DIR", str(tmp_path / "state"))
     for name in SELECTION_VARS:
         monkeypatch.delenv(name, raising=False)
     args = argparse.Namespace(
@@ -335,7 +336,11 @@ def test_launcher_writes_the_assembled_guide(
     written = plan.files[tmp_path.resolve() / "CLAUDE.md"]
     assert REVIEW_ROW in written
     assert "## Reviews" in written
-    assert "review" in session.env["MYCO_VERBS"].split(",")
+    # the hooks learn the verb from the plugin cache `myco run` writes (no MYCO_VERBS)
+    from myco.agent_hooks.plugin_cache import load
+
+    cached = load(os.environ)
+    assert cached is not None and cached.verbs is not None and "review" in cached.verbs
 
 
 # -- selection ------------------------------------------------------------------------

@@ -156,7 +156,8 @@ def register_storage(backends: StorageRegistry) -> None:
         `factory(config)` receives the daemon's `myco.config.Config` and returns an object
         following [`Storage`][myco.storage.contract.Storage]. Import heavy dependencies (a
         database driver) inside the factory, so that an installed but unused backend costs
-        nothing.
+        nothing. The contract suite every store passes ships as
+        [`StorageContract`][myco.testing.storage.StorageContract].
     :returns: nothing; the return value is ignored.
 
     .. versionadded:: 0.1
@@ -167,10 +168,15 @@ def register_storage(backends: StorageRegistry) -> None:
 def register_adapters(adapters: AdapterRegistry) -> None:
     """Add agent-CLI adapters (Claude Code, Codex, Aider, ...).
 
-    **When:** once, when the adapter registry is built (`myco run`, `myco worker`).
+    **When:** once, when the adapter registry is built (`myco run`, `myco worker`, the
+    plugin-cache refresh). `myco hook` does not build the plugin manager: it imports the
+    adapter from the module the plugin cache names, or, before there is a cache, calls the
+    entry point's `register_adapters(adapters=...)` directly with a stand-in registry that
+    has only `add` (docs/adapters.md, "Which adapter answers").
 
     :param adapters: call `adapters.add(adapter)` with an object following
-        [`Adapter`][myco.adapters.Adapter] (its `name` is the registry key).
+        [`Adapter`][myco.adapters.Adapter] (its `name` is the registry key). Test it with
+        [`AdapterHarness`][myco.testing.adapters.AdapterHarness].
     :returns: nothing; the return value is ignored.
 
     .. versionadded:: 0.1

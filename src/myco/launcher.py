@@ -17,7 +17,6 @@ import shutil
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from types import ModuleType
 from typing import Any, NamedTuple
 
 from myco.adapters import Adapter, LaunchPlan, LaunchRequest
@@ -163,15 +162,15 @@ def guide_for(session: str) -> tuple[str, str]:
         raise LaunchError(f"cannot assemble the agents' guide: {exc}") from None
 
 
-def find_adapter(name: str) -> tuple[Adapter, str, str]:
-    """The adapter *name*, every verb for ``MYCO_VERBS``, and its plugin module.
+def find_adapter(name: str) -> Adapter:
+    """The adapter *name*, from the plugin manager the daemon would build.
 
-    The plugin module (for a third-party adapter) goes to ``MYCO_ADAPTER_PLUGIN`` so that
-    ``myco hook`` imports it directly instead of scanning entry points on every turn.
-
-    One plugin manager serves both: built-ins plus installed plugins, as the daemon sees
-    them, so the hooks know verbs that plugins add without loading plugins themselves.
+    The plugin manager is built as the daemon builds it (same selection, same entry
+    points); what the hooks need from it (where each adapter lives, every verb) is written
+    to the plugin cache (:mod:`myco.agent_hooks.plugin_cache`), so that ``myco hook`` knows
+    plugin verbs and adapters without loading plugins itself.
     """
+    from myco.agent_hooks import plugin_cache
     from myco.plugins import Hooks, make_plugin_manager
 
     try:
@@ -185,13 +184,8 @@ def find_adapter(name: str) -> tuple[Adapter, str, str]:
         raise LaunchError(
             f"no agent adapter named {name!r} (installed: {known}){_plugin_hint(name)}"
         )
-    try:
-        verbs = ",".join(hooks.register_verbs().names())
-    except Exception:  # a broken verb plugin must not stop the session: hooks fall back
-        verbs = ""
-    plugin = hooks.pm.get_plugin(registry.owner(name))
-    module = getattr(plugin, "__name__", "") if isinstance(plugin, ModuleType) else ""
-    return adapter, verbs, module
+    plugin_cache.record(hooks, os.environ)  # a broken verb plugin: hooks use the built-ins
+    return adapter
 
 
 def _plugin_hint(adapter: str) -> str:
@@ -260,7 +254,7 @@ def prepare(
     project = Path(args.project_dir).expanduser().resolve()
     if not project.is_dir():
         raise LaunchError(f"project directory {args.project_dir!r} does not exist")
-    adapter, verbs, plugin_module = find_adapter(args.agent)
+    adapter = find_adapter(args.agent)
     problems: list[str] = []
     executable = shutil.which(adapter.executable)
     if executable is None:
@@ -295,10 +289,6 @@ def prepare(
         "MYCO_SESSION": session,
         "MYCO_AGENT": adapter.name,
     }
-    if verbs:
-        env["MYCO_VERBS"] = verbs
-    if plugin_module and not plugin_module.startswith("myco."):
-        env["MYCO_ADAPTER_PLUGIN"] = plugin_module
     return Session(adapter, executable or adapter.executable, request, env, tuple(problems))
 
 

@@ -3,7 +3,8 @@
 Built-ins are ordinary plugins listed in :data:`DEFAULT_PLUGINS`. Third-party plugins
 are found through the ``myco`` entry-point group. ``MYCO_LOAD_PLUGINS`` (comma list; empty
 means none) limits which third-party plugins load, ``MYCO_DISABLE_PLUGINS`` blocks any
-plugin by name, built-ins included.
+plugin by name, built-ins included: :mod:`myco.plugin_selection` holds that rule, which
+``myco hook`` applies too.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import pluggy
 import structlog
 
 from myco import hookspecs
+from myco.plugin_selection import Selection, split
 from myco.registry import (
     AdapterRegistry,
     GuideRegistry,
@@ -59,12 +61,6 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
 )
 
 
-def _split(value: str | None) -> list[str] | None:
-    if value is None:
-        return None
-    return [v.strip() for v in value.split(",") if v.strip()]
-
-
 def make_plugin_manager(
     *,
     load_entrypoints: bool = True,
@@ -73,26 +69,21 @@ def make_plugin_manager(
 ) -> pluggy.PluginManager:
     """Build a plugin manager with the built-ins and the selected third-party plugins."""
     env = os.environ if env is None else env
+    selection = Selection.from_env(env)
     pm = pluggy.PluginManager(GROUP)
     pm.add_hookspecs(hookspecs)
-    for name in _split(env.get("MYCO_DISABLE_PLUGINS")) or []:
+    for name in split(env.get("MYCO_DISABLE_PLUGINS")) or []:
         pm.set_blocked(name)
     if load_entrypoints:
-        only = _split(env.get("MYCO_LOAD_PLUGINS"))
-        for ep in metadata.entry_points(group=GROUP):
-            if only is not None and ep.name not in only:
-                continue
-            if pm.is_blocked(ep.name) or pm.has_plugin(ep.name):
-                continue
+        for ep in selection.entry_points(metadata.entry_points(group=GROUP)):
             pm.register(ep.load(), name=ep.name)
     for plugin in extra:
         pm.register(plugin)
     # pluggy calls the most recently registered first: built-ins go last, in reverse, so
     # that they run before third parties and in the order listed (a plugin's tryfirst or
     # trylast still wins).
-    for dotted in reversed(DEFAULT_PLUGINS):
-        if not pm.is_blocked(dotted):
-            pm.register(importlib.import_module(dotted), name=dotted)
+    for dotted in reversed(selection.builtins(DEFAULT_PLUGINS)):
+        pm.register(importlib.import_module(dotted), name=dotted)
     pm.check_pending()
     return pm
 

@@ -87,14 +87,6 @@ class IngestResult:
     duplicate: bool = False
 
 
-def _replays_after(storage: object) -> bool:
-    """Whether the store's ``replay`` can start after a sequence number."""
-    import inspect
-
-    replay = getattr(storage, "replay", None)
-    return replay is not None and "after_seq" in inspect.signature(replay).parameters
-
-
 class Tenant:
     """One swarm: its state, its store and the people watching it."""
 
@@ -116,7 +108,7 @@ class Tenant:
         """Rebuild the state from the store; returns the number of events applied."""
         storage = self.daemon.storage
         after = 0
-        if isinstance(storage, Snapshots) and _replays_after(storage):
+        if isinstance(storage, Snapshots):
             found = await storage.load_snapshot(self.id)
             if found is not None and snapshots.restore(self, found[1]):
                 after = self.snapshot_seq = found[0]
@@ -126,8 +118,8 @@ class Tenant:
             self.state.session_dirs = {str(k).upper(): str(v) for k, v in sessions.items()}
         self.state.msg_names = set(await storage.list_msgs(self.id))
         applied = 0
-        replay: Any = storage.replay  # ``after_seq`` is part of the snapshot capability
-        chunks = replay(self.id, after_seq=after) if after else replay(self.id)
+        # ``after_seq`` is in the contract; only a store with snapshots is asked for it
+        chunks = storage.replay(self.id, after_seq=after) if after else storage.replay(self.id)
         async for chunk in chunks:
             applied += self.apply_records(chunk)
         return applied

@@ -133,14 +133,23 @@ def test_a_stdin_that_never_closes_still_ends_in_time(env: dict[str, str]) -> No
     assert time.monotonic() - started < 1.5  # includes interpreter start-up on a busy host
 
 
-def test_the_hook_path_imports_no_heavy_modules(env: dict[str, str], tmp_path: Path) -> None:
+@pytest.mark.parametrize("cache", ["cold", "warm"])
+def test_the_hook_path_imports_no_heavy_modules(
+    env: dict[str, str], tmp_path: Path, cache: str
+) -> None:
+    """Neither the cached resolution nor the fallback for a built-in loads plugins."""
+    if cache == "warm":  # what `myco run` leaves behind
+        cache_env = {**os.environ, **env}
+        subprocess.run([sys.executable, "-m", "myco.agent_hooks.plugin_cache"], env=cache_env)
+        assert list((tmp_path / "st" / "plugins").glob("*.json"))
     probe = (
         "import sys, io\n"
         "from myco.cli import main\n"
         "sys.stdin = io.TextIOWrapper(io.BytesIO(sys.argv[1].encode()))\n"
         "main(['hook', 'claude-code', 'stop'])\n"
         "heavy = {'pluggy', 'attrs', 'aiohttp', 'cattrs', 'structlog', 'argparse',\n"
-        "         'urllib.request', 'http.client', 'importlib.metadata', 'asyncio'}\n"
+        "         'urllib.request', 'http.client', 'importlib.metadata', 'asyncio',\n"
+        "         'subprocess', 'myco.plugins', 'encodings.idna'}\n"
         "print(sorted(heavy & set(sys.modules)), file=sys.stderr)\n"
     )
     proc = subprocess.run(

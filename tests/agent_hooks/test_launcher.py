@@ -162,7 +162,13 @@ def test_run_twice_execs_the_cli_and_changes_nothing_the_second_time(
     assert first["env"]["MYCO_SESSION"] == "FRONT"
     assert first["env"]["MYCO_URL"] == cli_env["MYCO_URL"]
     assert first["env"]["MYCO_TOKEN"] == TOKEN
-    assert "start" in first["env"]["MYCO_VERBS"].split(",")
+    # The hooks learn adapters and verbs from the plugin cache `myco run` writes (no
+    # MYCO_VERBS): it holds what the daemon's plugin manager registers.
+    assert "MYCO_VERBS" not in first["env"]
+    (cache,) = (Path(cli_env["MYCO_STATE_DIR"]) / "plugins").glob("*.json")
+    resolution = json.loads(cache.read_text())
+    assert {"start", "review"} <= set(resolution["verbs"])
+    assert resolution["adapters"]["claude-code"][1] == "myco.adapters.claude_code.adapter"
 
 
 @pytest.mark.slow

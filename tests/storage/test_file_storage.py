@@ -18,8 +18,7 @@ from myco.default_plugins.storage_file import FileStorage, FsyncPolicy
 from myco.protocol.events import Record
 from myco.registry import StorageRegistry
 from myco.storage.contract import Storage
-
-from .contract import TS, A, Reopen, StorageContract, collect, opening
+from myco.testing.storage import TS, A, Reopen, StorageContract, collect, opening
 
 
 @pytest.fixture(params=["always", "everysec", "no"])

@@ -14,9 +14,8 @@ from bench.redis_server import RedisServer, free_port
 from myco.config import Config
 from myco.protocol.events import Record
 from myco.storage.contract import Change, Following, Storage, StorageUnavailable
+from myco.testing.storage import TS, A, B, Reopen, StorageContract, collect, opening
 from tests.redis_fixtures import flush, need_redis, own_redis, redis_server
-
-from .contract import TS, A, B, Reopen, StorageContract, collect, opening
 
 try:
     from myco.storage.redis_store import RedisStorage

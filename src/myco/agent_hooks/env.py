@@ -16,8 +16,8 @@ from myco.agent_hooks.deadline import DEFAULT_BUDGET
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 
-#: verbs (and aliases) of the built-in plugins; ``MYCO_VERBS`` replaces the set when
-#: ``myco run`` found more through plugins. ``tests/agent_hooks`` checks it against the registry.
+#: verbs (and aliases) of the built-in plugins; ``MYCO_VERBS``, else the plugin cache's
+#: verbs (``myco hook``), replace it. ``tests/agent_hooks`` checks it against the registry.
 CORE_VERBS = frozenset(
     {
         "start",

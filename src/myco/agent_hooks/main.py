@@ -27,10 +27,16 @@ def main(
     stdin: IO[bytes] | None = None,
     stdout: IO[str] | None = None,
     environ: Mapping[str, str] | None = None,
+    *,
+    refresh: bool = False,
 ) -> int:
-    """Run one hook; always returns 0."""
+    """Run one hook; always returns 0.
+
+    With *refresh* (the ``myco hook`` command), a missing or stale plugin cache makes the
+    hook start a background process that rebuilds it, after its own output is written.
+    """
     environ = os.environ if environ is None else environ
-    out = ""
+    out, cached = "", True
     budget = hook_budget(environ)
     deadline = Deadline(budget)
     arm_watchdog(budget + WATCHDOG_SLACK)
@@ -38,7 +44,7 @@ def main(
         if len(argv) < 2:
             print(USAGE, file=sys.stderr)
             return 0
-        out = _run(argv[0], argv[1], stdin or sys.stdin.buffer, environ, deadline)
+        out, cached = _run(argv[0], argv[1], stdin or sys.stdin.buffer, environ, deadline)
     except DeadlineExceeded:
         out = ""
         _record(environ, "deadline exceeded")
@@ -53,22 +59,39 @@ def main(
             (stdout or sys.stdout).flush()
         except OSError:
             pass
+    if refresh and not cached:
+        _refresh(environ)
     return 0
 
 
 def _run(
     agent: str, event: str, stdin: IO[bytes], environ: Mapping[str, str], deadline: Deadline
-) -> str:
-    from myco.agent_hooks.resolve import load_adapter
+) -> tuple[str, bool]:
+    """The hook's stdout, and whether the plugin resolution came from a valid cache."""
+    from myco.agent_hooks.env import read_env
+    from myco.agent_hooks.resolve import resolve
     from myco.agent_hooks.runtime import HookContext
 
     payload = _payload(stdin.read(MAX_STDIN))
-    adapter = load_adapter(agent)
-    if adapter is None:
-        _record(environ, f"no adapter named {agent!r}")
-        return ""
-    ctx = HookContext.from_environ(agent, event, payload, environ, deadline)
-    return adapter.hook(ctx).stdout
+    found = resolve(agent, environ)
+    if found.adapter is None:
+        _record(environ, f"no adapter named {agent!r} (or its plugin is not selected)")
+        return "", found.cached
+    cwd = payload.get("cwd")
+    env = read_env(environ, cwd if isinstance(cwd, str) else "")
+    if found.verbs is not None and not environ.get("MYCO_VERBS"):
+        env = env._replace(verbs=found.verbs)  # the installed plugins' verbs
+    ctx = HookContext(agent, event, payload, env, deadline)
+    return found.adapter.hook(ctx).stdout, found.cached
+
+
+def _refresh(environ: Mapping[str, str]) -> None:
+    from myco.agent_hooks.plugin_cache import start_refresh
+
+    try:
+        start_refresh(environ)
+    except Exception as exc:  # a cache is an optimisation: never a failure
+        _record(environ, f"plugin cache refresh: {type(exc).__name__}: {exc}")
 
 
 def _payload(raw: bytes) -> dict[str, Any]:

@@ -27,11 +27,17 @@ try:
 except ImportError:  # pragma: no cover - Windows: no locking, single writer assumed
     fcntl = None  # type: ignore[assignment]
 
+#: one post as queued: ``{"id", "session", "events", "ts", "agent"}`` (see ``runtime.new_batch``)
 Batch = dict[str, Any]
 
 
 class Outbox:
-    """The outbox of one session for one daemon and tenant."""
+    """The outbox of one session for one daemon and tenant.
+
+    Adapters rarely touch it: :func:`myco.agent_hooks.runtime.deliver` queues and flushes.
+    *directory* is ``<state>/outbox/<tenant-key>``; methods that say "caller holds the
+    lock" must run inside ``with outbox.locked(deadline) as have_lock:``.
+    """
 
     def __init__(self, directory: Path, session: str) -> None:
         self.dir = directory

@@ -3,6 +3,11 @@
 Both CLIs parse stdout as JSON when it starts with ``{``: ``hookSpecificOutput.
 additionalContext`` adds text for the model, ``systemMessage`` is shown to the human and
 ``{"decision": "block", "reason": ...}`` from a Stop hook makes the model continue.
+
+An adapter for a CLI with these semantics can be a few lines: ``hook(ctx)`` returns
+``prompt_or_stop(ctx, turn_of)`` with a function that reads the finished turn from the
+payload. Every helper returns ``""`` rather than an empty object, so a hook with nothing
+to say prints nothing.
 """
 
 from __future__ import annotations
@@ -23,7 +28,13 @@ from myco.agent_hooks.runtime import (
 
 
 def prompt_or_stop(ctx: HookContext, turn_of: Callable[[HookContext], Turn]) -> HookOutput:
-    """A Claude-shaped CLI's two hooks: the view before a prompt, the capture at Stop."""
+    """A Claude-shaped CLI's two hooks: the view before a prompt, the capture at Stop.
+
+    Event ``prompt`` runs :func:`~myco.agent_hooks.runtime.begin_turn` with the payload's
+    ``prompt`` and answers with :func:`context_output`; event ``stop`` runs
+    :func:`~myco.agent_hooks.runtime.finish_turn` on ``turn_of(ctx)`` and answers with
+    :func:`stop_output`. Any other event prints nothing.
+    """
     if ctx.event == "prompt":
         begin = begin_turn(ctx, ctx.payload_str("prompt"))
         return HookOutput(context_output("UserPromptSubmit", begin))
@@ -55,6 +66,7 @@ def stop_output(result: StopResult) -> str:
 
 
 def system_message(lines: Sequence[str]) -> str:
+    """Stdout showing *lines* to the human only (``""`` when there are none)."""
     return _dump({"systemMessage": "\n".join(lines)} if lines else {})
 
 

@@ -1,11 +1,15 @@
 """What every adapter's hooks share: views in, events out, nothing lost, nothing twice.
 
-An adapter turns its CLI's hook payload into calls to :func:`begin_turn` (before the
-model sees a prompt: flush the outbox, return the view) and :func:`finish_turn` (after
-the turn: capture the last ``<myco>`` block, deliver it through the outbox, build the
-notices, decide on enforcement), then renders the results in its CLI's output format.
-Everything is bounded by the context's :class:`~myco.agent_hooks.deadline.Deadline` and never
-raises for network trouble.
+This is the public API for adapter authors (docs/adapters.md, "The adapter runtime").
+An adapter's ``hook(ctx)`` receives a :class:`HookContext` and turns its CLI's payload into
+calls to :func:`begin_turn` (before the model sees a prompt: flush the outbox, return the
+view) and :func:`finish_turn` (after the turn: capture the last ``<myco>`` block, deliver
+it through the outbox, build the notices, decide on enforcement), then renders the
+:class:`BeginResult` / :class:`StopResult` in its CLI's output format (for Claude-shaped
+CLIs, :mod:`myco.agent_hooks.output` does it). Everything is bounded by the context's
+:class:`~myco.agent_hooks.deadline.Deadline` and never raises for network trouble.
+
+Standard library only: this module runs on every turn (no pluggy, attrs or aiohttp).
 """
 
 from __future__ import annotations
@@ -41,7 +45,20 @@ ENFORCE_REASON = (
 
 
 class HookContext:
-    """One hook invocation: who (agent, session), what (event, payload), and until when."""
+    """One hook invocation: who (agent, session), what (event, payload), and until when.
+
+    ``myco hook AGENT EVENT`` builds it and passes it to the adapter's ``hook``.
+
+    :ivar agent: the adapter's name (``myco hook AGENT``).
+    :ivar event: myco's event name, as wired by the adapter's ``launch`` (``prompt``,
+        ``stop``, or any other the adapter chose).
+    :ivar payload: the CLI's JSON payload from stdin (``{}`` when it was not an object).
+    :ivar env: the :class:`~myco.agent_hooks.env.HookEnv` (URL, token, session, state
+        directory, budget, verbs) read from the ``MYCO_*`` variables.
+    :ivar deadline: the time left; pass it (or ``deadline.sub(s)``) to anything blocking.
+    :ivar daemon_down: True once the daemon failed in this invocation (or ``MYCO_OFFLINE``
+        is set): later calls skip the network and events wait in the outbox.
+    """
 
     def __init__(
         self,
@@ -75,10 +92,12 @@ class HookContext:
 
     @property
     def session(self) -> str:
+        """The session name (``MYCO_SESSION``, else the project directory's name)."""
         return self.env.session
 
     @property
     def outbox(self) -> Outbox:
+        """This session's outbox for this tenant (batches waiting for the daemon)."""
         return Outbox(self.env.state_dir / "outbox" / self.env.tenant_key, self.session)
 
     def log(self, message: str) -> None:
@@ -87,6 +106,7 @@ class HookContext:
             print(f"[myco hook {self.agent} {self.event}] {message}", file=sys.stderr)
 
     def payload_str(self, key: str) -> str:
+        """``payload[key]`` when it is a string, else ``""`` (payloads are untrusted)."""
         value = self.payload.get(key)
         return value if isinstance(value, str) else ""
 
@@ -109,23 +129,32 @@ class Delivery(NamedTuple):
 
     #: batches that left the outbox (acknowledged, or set aside as invalid)
     sent: int = 0
+    #: batches still waiting (daemon down, out of time, another hook holds the lock)
     pending: int = 0
+    #: pokes from the daemon's answers (``{"session": ..., ...}``: targets to nudge)
     pokes: Sequence[Mapping[str, Any]] = ()
+    #: one-line messages for the human (refused lines, a rejected token)
     notices: Sequence[str] = ()
 
 
 class BeginResult(NamedTuple):
     """What :func:`begin_turn` produced: the view for the model, notices for the human."""
 
+    #: the session's markdown view, clipped to the limit; ``""`` when there is none
+    #: (daemon down or slow, slash command)
     view: str
+    #: one-line messages for the human (delivery trouble, pokes)
     notices: list[str]
 
 
 class StopResult(NamedTuple):
     """What :func:`finish_turn` decided; the adapter renders it."""
 
+    #: the lines taken from the turn's last ``<myco>`` block (and what was set aside)
     capture: Capture
+    #: how the outbox flush went
     delivery: Delivery
+    #: one-line messages for the human (dropped blocks, unknown verbs, queued events)
     notices: list[str]
     #: non-empty: ask the model to continue the turn with this text (enforcement)
     block_reason: str = ""
@@ -193,6 +222,7 @@ def batch_id(ctx: HookContext, turn_key: str, lines: Sequence[str]) -> str:
 
 
 def new_batch(ctx: HookContext, lines: Sequence[str], turn_key: str = "") -> Batch:
+    """An outbox batch of *lines* by this session, with its client id (:func:`batch_id`)."""
     return {
         "id": batch_id(ctx, turn_key, lines),
         "session": ctx.session,
@@ -321,7 +351,12 @@ def _json(body: bytes) -> Any:
 
 # -- the end of a turn ----------------------------------------------------------------
 def finish_turn(ctx: HookContext, turn: Turn) -> StopResult:
-    """Capture, deliver and report one finished turn; decide on enforcement."""
+    """Capture, deliver and report one finished turn; decide on enforcement.
+
+    Only the last ``<myco>`` block of ``turn.texts`` is sent, and only lines whose first
+    word is an installed verb (``ctx.env.verbs``). With ``MYCO_REQUIRE_BLOCK`` set, a turn
+    that changed files without any block gets a ``block_reason`` once per ``turn.key``.
+    """
     cap = capture(turn.texts, ctx.env.verbs)
     said: list[str] = []
     if cap.dropped_blocks:

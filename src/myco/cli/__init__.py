@@ -199,7 +199,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv[:1] == ["hook"] and "-h" not in argv and "--help" not in argv:
         from myco.agent_hooks.main import main as hook_main  # the per-turn hot path: no argparse
 
-        return hook_main(argv[1:])
+        return hook_main(argv[1:], refresh=True)
     agent_args: list[str] = []
     if argv[:1] in (["run"], ["worker"]) and "--" in argv:
         cut = argv.index("--")

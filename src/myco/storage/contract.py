@@ -2,14 +2,16 @@
 
 A backend is the durable source of truth; the daemon keeps derived state in memory and
 rebuilds it with :meth:`Storage.replay`. The same contract test suite
-(``tests/storage/contract.py``) runs against every backend.
+(:class:`myco.testing.StorageContract`, shipped with myco) runs against every backend.
 
 Guarantees a backend must give:
 
 * :meth:`append` assigns each record a sequence number strictly greater than any earlier
   one of the tenant and returns only once the records would survive the daemon process
   being killed (machine crashes are governed by the backend's fsync policy);
-* :meth:`replay` yields a tenant's records in sequence order, in chunks;
+* :meth:`replay` yields a tenant's records in sequence order, in chunks, all of them or
+  only those after a sequence number (``after_seq``: the daemon restores a snapshot,
+  then replays the rest);
 * messages are immutable: :meth:`put_msg` never overwrites;
 * names reaching a backend are already validated (:mod:`myco.names`), and a backend never
   touches anything outside the tenant's own space.
@@ -65,8 +67,13 @@ class Storage(Protocol):
     async def create_tenant(self, tenant_id: str) -> None:
         """Create tenant *tenant_id*; creating an existing tenant changes nothing."""
 
-    def replay(self, tenant_id: str) -> AsyncIterator[Sequence[Record]]:
-        """Every record of the tenant in sequence order, in chunks."""
+    def replay(self, tenant_id: str, after_seq: int = 0) -> AsyncIterator[Sequence[Record]]:
+        """The tenant's records with ``seq > after_seq``, in sequence order, in chunks.
+
+        An ``async def`` generator; no chunk is empty. *after_seq* is 0 for a full replay.
+        The daemon passes it (as a keyword) only to a store with :class:`Snapshots`, so a
+        store without them may omit the parameter.
+        """
 
     async def append(
         self,
@@ -155,7 +162,8 @@ class Snapshots(Protocol):
     """Optional capability: keep one state snapshot per tenant to make restarts fast.
 
     A snapshot is opaque bytes tagged with the sequence number it includes; the daemon
-    replays only the records after it (``replay(tenant_id, after_seq=seq)``).
+    replays only the records after it, ``replay(tenant_id, after_seq=seq)``, so a store
+    with snapshots must implement :meth:`Storage.replay`'s *after_seq*.
     """
 
     async def save_snapshot(self, tenant_id: str, seq: int, data: bytes) -> None:

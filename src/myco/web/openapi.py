@@ -57,13 +57,15 @@ def error_responses(*codes: int) -> dict[str, Any]:
         408: "body too slow",
         409: "already exists",
         413: "body too large",
-        429: "rate limited",
-        503: "storage unavailable",
+        429: "rate limited (with Retry-After), a growth limit reached, or too many streams",
+        503: "storage unavailable, or too many open connections",
+        507: "storage full: nothing of the request was stored",
     }
     out = {str(c): json_response(_ERR, text[c]) for c in codes}
-    for code in ("429", "503"):
-        if code in out:
-            out[code]["headers"] = _RETRY
+    if "503" in out:
+        out["503"]["headers"] = _RETRY
+    if "429" in out:  # a growth limit does not clear by waiting: no Retry-After then
+        out["429"]["headers"] = {"Retry-After": {**_RETRY["Retry-After"], "required": False}}
     return out
 
 
@@ -118,10 +120,13 @@ def _schemas() -> dict[str, Any]:
                 },
                 "msgs": {
                     "type": ["object", "null"],
-                    "additionalProperties": True,
-                    "description": "messages to create first, name -> markdown body; "
-                    "each entry is reported in the reply, a bad name or "
-                    "a body that is not a string as rejected",
+                    "propertyNames": {"pattern": FILE_PATTERN},
+                    # 65536 bytes of UTF-8 at most: 16384 characters always fit
+                    "additionalProperties": {"type": "string", "maxLength": 16384},
+                    "description": "messages to create first, name -> markdown body "
+                    "(at most 65536 bytes of UTF-8). All or nothing: a bad name or "
+                    "body, a name that belongs to another session (403) or that "
+                    "exists with another body (409) rejects the whole post",
                 },
                 "id": {
                     "type": ["string", "null"],
@@ -153,6 +158,10 @@ def _schemas() -> dict[str, Any]:
         "EventsPage": _obj(
             ["events", "last_seq"],
             last_seq=_INT0,
+            next_after={
+                "type": "integer",
+                "description": "present when the page stopped early: ask again with after=this",
+            },
             events={
                 "type": "array",
                 "items": _obj(
@@ -339,7 +348,7 @@ def http_api(view_formats: Mapping[str, str] | None = None) -> dict[str, Any]:
                     },
                     "responses": {
                         "200": json_response({"$ref": "#/components/schemas/EventsOut"}, "stored"),
-                        **error_responses(400, 403, 408, 413, *ANY_ERRORS),
+                        **error_responses(400, 403, 408, 409, 413, 507, *ANY_ERRORS),
                     },
                 },
             },
@@ -362,11 +371,20 @@ def http_api(view_formats: Mapping[str, str] | None = None) -> dict[str, Any]:
                 },
                 "post": {
                     "summary": "Create an immutable message (at most 65536 bytes of UTF-8)",
-                    "parameters": [FILE_PARAMETER],
+                    "parameters": [
+                        FILE_PARAMETER,
+                        {
+                            "name": "session",
+                            "in": "query",
+                            "description": "the creating session: a name starting with a "
+                            "session's name belongs to that session (empty: the credential's)",
+                            "schema": {"type": "string", "pattern": OPTIONAL_SESSION_PATTERN},
+                        },
+                    ],
                     "requestBody": {"content": {"text/markdown": {"schema": {"type": "string"}}}},
                     "responses": {
                         "200": json_response(_OK, "created"),
-                        **error_responses(400, 404, 408, 409, 413, *ANY_ERRORS),
+                        **error_responses(400, 403, 404, 408, 409, 413, 507, *ANY_ERRORS),
                     },
                 },
             },
@@ -405,7 +423,7 @@ def http_api(view_formats: Mapping[str, str] | None = None) -> dict[str, Any]:
                     },
                     "responses": {
                         "200": json_response(_OK, "queued"),
-                        **error_responses(400, 404, 408, 413, *ANY_ERRORS),
+                        **error_responses(400, 403, 404, 408, 413, 507, *ANY_ERRORS),
                     },
                 },
                 "get": {

@@ -1,7 +1,9 @@
 """The contract every storage backend passes, written once and reused per backend.
 
-To run it against a backend, subclass :class:`StorageContract` in a ``test_*.py`` module
-(the class name must start with ``Test``) and supply two fixtures:
+Shipped with myco so that a third-party store runs the very suite the built-in file and
+Redis stores run (it needs pytest and pytest-asyncio, with ``asyncio_mode = "auto"``, or
+pytest-aiohttp). Subclass :class:`StorageContract` in a ``test_*.py`` module (the class
+name must start with ``Test``) and supply two fixtures:
 
 ``storage``
     an async fixture yielding an *opened, empty* backend. It closes the backend at teardown
@@ -9,16 +11,31 @@ To run it against a backend, subclass :class:`StorageContract` in a ``test_*.py`
 ``reopen``
     a fixture returning an async callable ``reopen() -> Storage`` that opens a *new* instance
     on the same data (same directory, same Redis prefix, ...). The fixture closes every
-    instance it opened at teardown.
+    instance it opened at teardown; :func:`opening` does that bookkeeping.
 
-Example::
+Example (``plugins/myco-sqlite`` has the complete one)::
 
-    class TestRedisStorage(StorageContract):
+    import pytest
+    from myco.testing import StorageContract
+    from myco.testing.storage import opening
+
+    class TestSQLiteStorage(StorageContract):
         @pytest.fixture
-        async def storage(self, redis_url): ...
+        async def storage(self, tmp_path):
+            store = SQLiteStorage(tmp_path / "db.sqlite")
+            await store.open()
+            yield store
+            await store.close()
 
         @pytest.fixture
-        def reopen(self, redis_url): ...
+        async def reopen(self, tmp_path):
+            async with opening(lambda: SQLiteStorage(tmp_path / "db.sqlite")) as open_one:
+                yield open_one
+
+The suite checks what :class:`myco.storage.contract.Storage` promises: tenants, ordered
+and durable appends with increasing seqs, ``replay`` (from the start and ``after_seq``),
+create-only messages, dispatch, tenant isolation. The optional capabilities (following,
+snapshots, shared rate limits) have their own tests in myco's repository.
 """
 
 from __future__ import annotations
@@ -61,10 +78,13 @@ async def opening(factory: Callable[..., S]) -> AsyncIterator[Callable[..., Awai
             await store.close()
 
 
-async def collect(storage: Storage, tenant_id: str) -> list[Record]:
-    """Every replayed record, checking the chunks on the way."""
+async def collect(storage: Storage, tenant_id: str, after_seq: int = 0) -> list[Record]:
+    """Every replayed record (after *after_seq*), checking the chunks on the way."""
     out: list[Record] = []
-    async for chunk in storage.replay(tenant_id):
+    chunks = (
+        storage.replay(tenant_id, after_seq=after_seq) if after_seq else storage.replay(tenant_id)
+    )
+    async for chunk in chunks:
         assert len(chunk) > 0, "replay yields no empty chunks"
         out.extend(chunk)
     return out
@@ -149,6 +169,17 @@ class StorageContract:
             cid = f"post-{i}" if i % 2 else ""
             written += await storage.append(A, session, [f"say n{i}", f"log m{i}"], TS + i, cid)
         assert await collect(storage, A) == written
+
+    async def test_replay_after_seq_yields_only_the_later_records(self, storage: Storage) -> None:
+        await storage.create_tenant(A)
+        written: list[Record] = []
+        for i in range(12):
+            written += await storage.append(A, "ALICE", [f"say a{i}", f"say b{i}"], TS + i)
+        for cut in (1, 7, len(written) - 1):
+            after = written[cut - 1].seq
+            assert await collect(storage, A, after_seq=after) == written[cut:]
+        assert await collect(storage, A, after_seq=written[-1].seq) == []
+        assert await collect(storage, A, after_seq=0) == written
 
     async def test_replay_after_reopen_is_identical(self, storage: Storage, reopen: Reopen) -> None:
         await storage.create_tenant(A)
