@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from myco.cli import build_parser
 from myco.config import Config
 from myco.plugins import Hooks, make_plugin_manager
 from myco.storage.contract import Snapshots, Storage
@@ -45,20 +46,31 @@ class TestSQLiteStorage(StorageContract):
             yield open_one
 
 
-def test_the_entry_point_offers_the_backend(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_entry_point_offers_the_backend(tmp_path: Path) -> None:
     backends = Hooks(make_plugin_manager()).register_storage()
     assert backends.owner("sqlite") == "sqlite"
-    monkeypatch.delenv("MYCO_SQLITE_PATH", raising=False)
     store = backends.get("sqlite").factory(Config(data_dir=tmp_path))  # type: ignore[union-attr]
     assert isinstance(store, SQLiteStorage) and isinstance(store, Storage)
     assert isinstance(store, Snapshots)
-    assert store.path == tmp_path / "myco.sqlite3"
-    monkeypatch.setenv("MYCO_SQLITE_PATH", str(tmp_path / "elsewhere.db"))
-    assert make_storage(Config(data_dir=tmp_path)).path == tmp_path / "elsewhere.db"
+    assert store.path == tmp_path / "myco.sqlite3" and store.sync == "NORMAL"
+    elsewhere = str(tmp_path / "elsewhere.db")
+    config = Config(data_dir=tmp_path).with_settings("sqlite", sqlite_path=elsewhere)
+    assert make_storage(config).path == tmp_path / "elsewhere.db"
     blocked = Hooks(make_plugin_manager(env={"MYCO_DISABLE_PLUGINS": "sqlite"}))
     assert "sqlite" not in blocked.register_storage()
+
+
+def test_the_plugin_owns_its_serve_options() -> None:
+    plugins = Hooks(make_plugin_manager())
+    options = plugins.register_serve_options()
+    args = build_parser(plugins).parse_args(["serve", "--sqlite-sync", "full"])
+    values = options.resolve({"MYCO_SQLITE_PATH": "/srv/myco.db"}, args)
+    assert values["sqlite"] == {"sqlite_path": "/srv/myco.db", "sqlite_sync": "full"}
+    config = Config(plugins=values)
+    store = make_storage(config)
+    assert store.path == Path("/srv/myco.db") and store.sync == "FULL"
+    blocked = Hooks(make_plugin_manager(env={"MYCO_DISABLE_PLUGINS": "sqlite"}))
+    assert "sqlite" not in blocked.register_serve_options().namespaces()
 
 
 async def test_snapshots_round_trip_and_replay_resumes_after_them(db: Path) -> None:
