@@ -124,3 +124,17 @@ def test_a_sqlite_daemon_restarts_with_the_same_view(tmp_path: Path) -> None:
         daemon.start()
         assert daemon.events() == events
     assert (data / "myco.sqlite3").is_file()
+
+
+@pytest.mark.slow
+def test_a_real_daemon_uses_the_database_file_its_options_name(tmp_path: Path) -> None:
+    db = tmp_path / "elsewhere" / "swarm.db"
+    serve = ("--storage", "sqlite", "--sqlite-path", str(db), "--quiet")
+    with DaemonProcess(tmp_path / "data", *serve, env={"MYCO_SQLITE_SYNC": "full"}) as daemon:
+        daemon.post("ALICE", "start y")
+    assert db.is_file() and not (tmp_path / "data" / "myco.sqlite3").exists()
+    with sqlite3.connect(db) as raw:
+        assert raw.execute("SELECT line FROM records").fetchall() == [("start y",)]
+    bad = DaemonProcess(tmp_path / "data2", "--storage", "sqlite", "--sqlite-sync", "maybe")
+    with pytest.raises(RuntimeError, match="sqlite-sync"):
+        bad.start()

@@ -4,7 +4,7 @@ Every blocking call runs on one worker thread that owns the connection, so the d
 event loop never waits on the disk and the calls are serialised (SQLite has one writer
 anyway). The database is in WAL mode with ``synchronous=NORMAL``: a committed append
 survives the daemon process being killed; after a power loss the last commits may be lost
-(``MYCO_SQLITE_SYNC=full`` makes every commit reach the disk first).
+(``--sqlite-sync full`` makes every commit reach the disk first).
 
 Tables (``tenant`` is the tenant id everywhere): ``tenants``, ``records`` (the event
 log, primary key ``(tenant, seq)``), ``msgs`` (create-only), ``dispatch`` (one pending
@@ -68,7 +68,8 @@ class SQLiteStorage:
     """Every tenant of one daemon in one SQLite database file.
 
     Follows :class:`myco.storage.contract.Storage` and the optional
-    :class:`~myco.storage.contract.Snapshots` capability; single daemon (no following).
+    :class:`~myco.storage.contract.Snapshots`, :class:`~myco.storage.contract.Paging` and
+    :class:`~myco.storage.contract.MsgRollback` capabilities; single daemon (no following).
     """
 
     name: str = "sqlite"
