@@ -40,8 +40,27 @@ class LeasePlugin:
         )
 
 
-def assembled(role: str, *plugins: object) -> tuple[str, str]:
-    return agent_guide.for_role(role, Hooks(build(*plugins)))
+#: the built-in plugin that adds to the base guide (claim/release, a "Files" entry);
+#: left out where a test compares with the base text
+EDITS = "myco.default_plugins.edits.plugin"
+
+
+def assembled(role: str, *plugins: object, edits: bool = False) -> tuple[str, str]:
+    blocked = {} if edits else {"MYCO_DISABLE_PLUGINS": EDITS}
+    return agent_guide.for_role(role, Hooks(build(*plugins, **blocked)))
+
+
+@pytest.mark.parametrize("role", ["worker", "director"])
+def test_the_edits_plugin_teaches_claim_release_and_files(role: str) -> None:
+    protocol, _ = assembled(role, edits=True)
+    base, _ = assembled(role)
+    assert protocol.startswith(base.split("| `direct` |")[0])
+    assert "| `claim` | `claim src/auth/** ttl:45m reworking login` |" in protocol
+    assert "| `release` | `release src/auth/**` |" in protocol
+    assert "| `edit` |" not in protocol  # internal: posted by hooks, never by agents
+    assert protocol.rstrip().endswith(
+        "committing a file also clears its conflict."
+    ) and "\n## Files: conflicts and leases\n" in protocol
 
 
 @pytest.mark.parametrize("role", ["worker", "director"])
@@ -101,6 +120,7 @@ def test_myco_guide_command(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("MYCO_LOAD_PLUGINS", "")  # built-ins only
+    monkeypatch.setenv("MYCO_DISABLE_PLUGINS", EDITS)  # the one that adds to the base text
     assert main(["guide"]) == 0
     assert capsys.readouterr().out == agent_guide.read(agent_guide.PROTOCOL)
     assert main(["guide", "--role", "director"]) == 0

@@ -289,6 +289,9 @@ def prepare(
         "MYCO_SESSION": session,
         "MYCO_AGENT": adapter.name,
     }
+    leases = getattr(args, "leases", None)
+    if leases:
+        env["MYCO_LEASES"] = leases  # read by the pre-edit hook (myco.agent_hooks.edits)
     return Session(adapter, executable or adapter.executable, request, env, tuple(problems))
 
 

@@ -55,6 +55,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "myco.default_plugins.auth_token",
     "myco.default_plugins.transport_http",
     "myco.default_plugins.dashboard",
+    "myco.default_plugins.edits.plugin",
     "myco.adapters.claude_code.plugin",
     "myco.adapters.codex.plugin",
     "myco.adapters.aider.plugin",

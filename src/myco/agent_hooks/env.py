@@ -34,6 +34,10 @@ CORE_VERBS = frozenset(
         "log",
         "note",
         "ack",
+        "claim",
+        "release",
+        "edit",
+        "clean",
     }
 )
 

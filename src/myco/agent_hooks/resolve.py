@@ -41,6 +41,7 @@ BUILTIN_VERBS: dict[str, frozenset[str]] = {
         {"start", "done", "need", "block", "up", "down", "private", "log", "note", "ack"}
     ),
     "myco.default_plugins.verbs_messaging": frozenset({"ask", "reply", "say", "direct"}),
+    "myco.default_plugins.edits.plugin": frozenset({"claim", "release", "edit", "clean"}),
 }
 
 

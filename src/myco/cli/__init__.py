@@ -145,6 +145,13 @@ def build_parser(plugins: Hooks | None = None) -> argparse.ArgumentParser:
         default="flag",
         help="hooks on the command line (flag, default) or in project-local settings (local)",
     )
+    r.add_argument(
+        "--leases",
+        choices=("advisory", "enforce"),
+        default=None,
+        help="enforce: refuse this session's edits under another session's lease "
+        "(default: the daemon's setting, advisory)",
+    )
     r.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
 
     w = sub.add_parser(

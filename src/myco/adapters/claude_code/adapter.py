@@ -24,6 +24,9 @@ from myco.agent_hooks.transcript import tail_records
 WRITE_TOOLS = frozenset({"Edit", "MultiEdit", "Write", "NotebookEdit"})
 #: hook events myco wires, by the ``myco hook claude-code <event>`` name
 EVENTS = {"prompt": "UserPromptSubmit", "stop": "Stop"}
+#: tool hooks (edit tracking and leases), wired for the write tools only
+TOOL_EVENTS = {"pre-edit": "PreToolUse", "post-edit": "PostToolUse"}
+TOOL_MATCHER = "|".join(sorted(WRITE_TOOLS))
 HOOK_TIMEOUT_S = 10
 SETTINGS_LOCAL = Path(".claude") / "settings.local.json"
 
@@ -105,6 +108,41 @@ def turn_from_payload(ctx: HookContext) -> Turn:
     )
 
 
+def tool_hook(ctx: HookContext) -> HookOutput:
+    """PreToolUse: lease check (deny or warn); PostToolUse: report the edit, warn of peers."""
+    from myco.agent_hooks import edits
+
+    if ctx.payload_str("tool_name") not in WRITE_TOOLS:
+        return HookOutput()
+    paths = edits.tool_paths(ctx.payload.get("tool_input"))
+    cli_event = TOOL_EVENTS[ctx.event]
+    if ctx.event == "post-edit":
+        edits.after_edit(ctx, paths)
+        return HookOutput()
+    decision = edits.before_edit(ctx, paths)
+    if decision.deny:
+        answer: dict[str, Any] = {
+            "hookEventName": cli_event,
+            "permissionDecision": "deny",
+            "permissionDecisionReason": decision.deny,
+        }
+    elif decision.context:
+        answer = {"hookEventName": cli_event, "additionalContext": decision.context}
+    else:
+        return HookOutput()
+    return HookOutput(json.dumps({"hookSpecificOutput": answer}))
+
+
+def report_committed(ctx: HookContext) -> None:
+    """At Stop: ``clean`` the edited paths that ``git status`` shows committed."""
+    from myco.agent_hooks import edits
+    from myco.agent_hooks.runtime import deliver, new_batch
+
+    lines = edits.at_stop(ctx)
+    if lines:
+        deliver(ctx, new_batch(ctx, lines))
+
+
 class ClaudeCode:
     """Claude Code (``claude``)."""
 
@@ -115,6 +153,10 @@ class ClaudeCode:
 
     # -- hooks ------------------------------------------------------------------------
     def hook(self, ctx: HookContext) -> HookOutput:
+        if ctx.event in TOOL_EVENTS:
+            return tool_hook(ctx)
+        if ctx.event == "stop":
+            report_committed(ctx)
         return output.prompt_or_stop(ctx, turn_from_payload)
 
     # -- launching --------------------------------------------------------------------
@@ -122,7 +164,11 @@ class ClaudeCode:
         """The ``hooks`` settings that call ``myco hook claude-code <event>``."""
         from myco.launcher import command_hooks
 
-        return {"hooks": command_hooks(hook_command, EVENTS, HOOK_TIMEOUT_S)}
+        hooks = command_hooks(hook_command, EVENTS, HOOK_TIMEOUT_S)
+        for event, cli_event in TOOL_EVENTS.items():
+            (group,) = command_hooks(hook_command, {event: cli_event}, HOOK_TIMEOUT_S)[cli_event]
+            hooks[cli_event] = [{"matcher": TOOL_MATCHER, **group}]
+        return {"hooks": hooks}
 
     def _common(self, req: LaunchRequest) -> tuple[list[str], dict[Path, str]]:
         from myco.launcher import managed_block, merge_hook_settings, read_text
