@@ -257,10 +257,15 @@ def test_json_view_has_plugin_sections() -> None:
     )
     swarm.post("front", "say hi")
     body = json.loads(swarm.view("back", "json"))
-    assert body["sections"] == {"SAYS": ["- FRONT: 1 say(s)"], "RAW": {"me": "BACK"}}
+    assert body["sections"] == {
+        "SAYS": ["- FRONT: 1 say(s)"],
+        "RAW": {"me": "BACK"},
+        "CONFLICTS": [],  # the built-in edits plugin's sections are plugin sections too
+        "LEASES": [],
+    }
     assert "NOW" not in body["sections"]  # built-ins are the structured fields
     director = json.loads(swarm.view("director", "json"))["sections"]
-    assert set(director) == {"SAYS", "RAW", "DIRECTOR ONLY"}
+    assert set(director) == {"SAYS", "RAW", "DIRECTOR ONLY", "CONFLICTS", "LEASES"}
 
 
 @pytest.mark.parametrize("budget", [0, 50, 300, 700, 1000])

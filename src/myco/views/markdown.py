@@ -39,10 +39,13 @@ def role_of(session: str) -> str:
     return DIRECTOR_ROLE if session == DIRECTOR else WORKER
 
 
-def is_builtin(section: ViewSection) -> bool:
-    from myco.plugins import DEFAULT_PLUGINS
+#: the plugin of the core sections, whose text is trusted and whose data the JSON view
+#: already carries as structured fields; other built-ins (edits) are treated as plugins
+CORE_SECTIONS = "myco.default_plugins.view_sections"
 
-    return section.plugin in DEFAULT_PLUGINS
+
+def is_builtin(section: ViewSection) -> bool:
+    return section.plugin == CORE_SECTIONS
 
 
 def neutralise(lines: Iterable[object]) -> list[str]:
