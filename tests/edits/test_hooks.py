@@ -86,7 +86,7 @@ def test_enforce_denies_an_edit_under_another_sessions_lease_naming_it(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    a, b = clones
+    _, b = clones
     daemon.post("ALICE", "claim src/** ttl:30m reworking the app")
     bob = harness(daemon, tmp_path, "BOB")
     advisory = answer(bob.hook("pre-edit", edit(b / "src/app.py", "Write")).stdout)
