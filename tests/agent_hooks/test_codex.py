@@ -296,11 +296,17 @@ def test_flag_wiring_pins_what_codex_reports_and_needs_no_bypass(
     assert plan.argv[0] == "codex" and plan.argv[-2:] == ["--model", "o3"]
     assert BYPASS not in plan.argv
     flags = [plan.argv[i + 1] for i, a in enumerate(plan.argv) if a == "-c"]
-    assert [f.split("=", 1)[0] for f in flags] == ["hooks.UserPromptSubmit", "hooks.Stop"]
+    assert [f.split("=", 1)[0] for f in flags] == [
+        "hooks.UserPromptSubmit",
+        "hooks.Stop",
+        "hooks.PreToolUse",  # edit tracking and leases, on apply_patch only
+        "hooks.PostToolUse",
+    ]
     assert "/venv/bin/myco hook codex prompt" in flags[0]
+    assert 'matcher="apply_patch"' in flags[2] and "hook codex pre-edit" in flags[2]
     assert calls == [[arg for f in flags for arg in ("-c", f)]]
     config = plan.files[codex_home / "config.toml"]
-    assert config.count("sha256:from-codex") == 2
+    assert config.count("sha256:from-codex") == 4
     assert plan.files[tmp_path / "proj" / "AGENTS.md"].startswith("<!-- myco:begin -->")
 
 

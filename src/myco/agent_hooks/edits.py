@@ -284,3 +284,33 @@ def _json(body: bytes) -> Any:
         return json.loads(body)
     except ValueError:
         return None
+
+
+def claude_shaped(ctx: HookContext, raw_paths: Sequence[str], cli_event: str) -> str:
+    """The whole tool hook for Claude-shaped CLIs (Claude Code, Codex): stdout to print.
+
+    ``post-edit`` reports the edit; ``pre-edit`` answers ``permissionDecision: deny`` with
+    the reason, or ``additionalContext`` with the warning, or nothing.
+    """
+    if ctx.event == "post-edit":
+        after_edit(ctx, raw_paths)
+        return ""
+    decision = before_edit(ctx, raw_paths)
+    if decision.deny:
+        answer: dict[str, Any] = {
+            "hookEventName": cli_event,
+            "permissionDecision": "deny",
+            "permissionDecisionReason": decision.deny,
+        }
+    elif decision.context:
+        answer = {"hookEventName": cli_event, "additionalContext": decision.context}
+    else:
+        return ""
+    return json.dumps({"hookSpecificOutput": answer})
+
+
+def report_committed(ctx: HookContext) -> None:
+    """At the end of a turn: ``clean`` the edited paths ``git status`` shows committed."""
+    lines = at_stop(ctx)
+    if lines:
+        deliver(ctx, new_batch(ctx, lines))

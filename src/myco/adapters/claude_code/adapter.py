@@ -109,38 +109,13 @@ def turn_from_payload(ctx: HookContext) -> Turn:
 
 
 def tool_hook(ctx: HookContext) -> HookOutput:
-    """PreToolUse: lease check (deny or warn); PostToolUse: report the edit, warn of peers."""
+    """PreToolUse: lease check (deny or warn); PostToolUse: report the edit."""
     from myco.agent_hooks import edits
 
     if ctx.payload_str("tool_name") not in WRITE_TOOLS:
         return HookOutput()
     paths = edits.tool_paths(ctx.payload.get("tool_input"))
-    cli_event = TOOL_EVENTS[ctx.event]
-    if ctx.event == "post-edit":
-        edits.after_edit(ctx, paths)
-        return HookOutput()
-    decision = edits.before_edit(ctx, paths)
-    if decision.deny:
-        answer: dict[str, Any] = {
-            "hookEventName": cli_event,
-            "permissionDecision": "deny",
-            "permissionDecisionReason": decision.deny,
-        }
-    elif decision.context:
-        answer = {"hookEventName": cli_event, "additionalContext": decision.context}
-    else:
-        return HookOutput()
-    return HookOutput(json.dumps({"hookSpecificOutput": answer}))
-
-
-def report_committed(ctx: HookContext) -> None:
-    """At Stop: ``clean`` the edited paths that ``git status`` shows committed."""
-    from myco.agent_hooks import edits
-    from myco.agent_hooks.runtime import deliver, new_batch
-
-    lines = edits.at_stop(ctx)
-    if lines:
-        deliver(ctx, new_batch(ctx, lines))
+    return HookOutput(edits.claude_shaped(ctx, paths, TOOL_EVENTS[ctx.event]))
 
 
 class ClaudeCode:
@@ -156,6 +131,8 @@ class ClaudeCode:
         if ctx.event in TOOL_EVENTS:
             return tool_hook(ctx)
         if ctx.event == "stop":
+            from myco.agent_hooks.edits import report_committed
+
             report_committed(ctx)
         return output.prompt_or_stop(ctx, turn_from_payload)
 

@@ -26,6 +26,9 @@ from myco.agent_hooks.runtime import HookContext, Turn
 from myco.agent_hooks.transcript import tail_records
 
 EVENTS = {"prompt": "UserPromptSubmit", "stop": "Stop"}
+#: tool hooks (edit tracking and leases) on the patch tool only
+TOOL_EVENTS = {"pre-edit": "PreToolUse", "post-edit": "PostToolUse"}
+TOOL_MATCHER = "apply_patch"
 HOOK_TIMEOUT_S = 10
 #: tools whose use means the turn changed files (``exec_command`` is not counted)
 WRITE_TOOLS = frozenset({"apply_patch"})
@@ -107,6 +110,18 @@ def toml_inline(value: Any) -> str:
     raise TypeError(f"no TOML for {type(value).__name__}")
 
 
+def tool_hook(ctx: HookContext) -> HookOutput:
+    """PreToolUse/PostToolUse of ``apply_patch``: the files are named in the patch text."""
+    from myco.agent_hooks import edits
+
+    if ctx.payload_str("tool_name") not in WRITE_TOOLS:
+        return HookOutput()
+    tool_input = ctx.payload.get("tool_input")
+    patch = tool_input.get("command") if isinstance(tool_input, dict) else None
+    paths = edits.patch_paths(patch) if isinstance(patch, str) else []
+    return HookOutput(edits.claude_shaped(ctx, paths, TOOL_EVENTS[ctx.event]))
+
+
 class Wiring:
     """What a launch adds to ``codex``: argv flags, files, notes (computed once per run)."""
 
@@ -129,6 +144,12 @@ class Codex:
 
     # -- hooks ------------------------------------------------------------------------
     def hook(self, ctx: HookContext) -> HookOutput:
+        if ctx.event in TOOL_EVENTS:
+            return tool_hook(ctx)
+        if ctx.event == "stop":
+            from myco.agent_hooks.edits import report_committed
+
+            report_committed(ctx)
         return output.prompt_or_stop(ctx, turn_from_payload)
 
     # -- launching --------------------------------------------------------------------
@@ -136,7 +157,11 @@ class Codex:
         """Claude-shaped hook groups that call ``myco hook codex <event>``."""
         from myco.launcher import command_hooks
 
-        return command_hooks(hook_command, EVENTS, HOOK_TIMEOUT_S)
+        hooks = command_hooks(hook_command, EVENTS, HOOK_TIMEOUT_S)
+        for event, cli_event in TOOL_EVENTS.items():
+            (group,) = command_hooks(hook_command, {event: cli_event}, HOOK_TIMEOUT_S)[cli_event]
+            hooks[cli_event] = [{"matcher": TOOL_MATCHER, **group}]
+        return hooks
 
     def wiring(self, req: LaunchRequest) -> Wiring:
         """Hook flags or files, the trust pins, the instructions; cached per request."""
