@@ -110,7 +110,7 @@ async def static(request: web.Request) -> web.Response:
 async def state(request: web.Request) -> web.Response:
     """The whole snapshot the page renders (see :func:`~myco.dashboard.snapshot.snapshot`)."""
     tenant = dashboard_tenant(request)
-    return _json(snapshot(tenant.state, clock.now_ms()))
+    return _json(snapshot(tenant.state, clock.now_ms(), sections=daemon_of(request).sections))
 
 
 @routes.get("/-/dashboard/events", name="dashboard_events")

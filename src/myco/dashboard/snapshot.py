@@ -258,8 +258,14 @@ def sessions(
     return out
 
 
-def snapshot(state: SwarmState, now: int, viewer: str | None = None) -> dict[str, Any]:
-    """Everything the page shows, as plain JSON-ready data."""
+def snapshot(
+    state: SwarmState, now: int, viewer: str | None = None, sections: Any = None
+) -> dict[str, Any]:
+    """Everything the page shows, as plain JSON-ready data.
+
+    With *sections* (the daemon's view-section registry), ``sections`` holds the plugin
+    sections' data as *viewer* (else the DIRECTOR) sees them: file conflicts and leases.
+    """
     t = tracking(state)
     channels = _seen(state, viewer)
     live = [
@@ -335,4 +341,13 @@ def snapshot(state: SwarmState, now: int, viewer: str | None = None) -> dict[str
         "events_window": len(state.events),
         "verbs": verbs,
         "channels": all_channels,
+        "sections": _plugin_sections(sections, state, viewer, now),
     }
+
+
+def _plugin_sections(sections: Any, state: SwarmState, viewer: str | None, now: int) -> Any:
+    if sections is None:
+        return {}
+    from myco.default_plugins.render_json import plugin_sections
+
+    return plugin_sections(sections, state, viewer or DIRECTOR, now)

@@ -514,7 +514,24 @@
     return el("code", null, addr);
   }
 
+  function renderFiles() {
+    var sections = snap.sections || {};
+    var cs = (sections.CONFLICTS || []).map(function (c) {
+      return el("li", null,
+        el("div", { "class": "line" }, el("code", null, c.path), el("span", { "class": "state down" }, c.kind === "lease" ? "leases overlap" : "edited by both")),
+        el("div", { "class": "meta" }, c.sessions.join(" · ") + (c.repo ? " · " + c.repo : "")));
+    });
+    replace($("file-conflicts"), cs.length ? capped(cs, "conflicts") : empty("No file conflict."));
+    var ls = (sections.LEASES || []).map(function (l) {
+      return el("li", null,
+        el("div", { "class": "line" }, el("span", { "class": "who" }, l.holder), el("code", null, l.glob), age(l.since_ms, " ago")),
+        el("div", { "class": "meta" }, "until " + new Date(l.expires_ms).toISOString().slice(11, 16) + " UTC" + (l.why ? " · " + l.why : "")));
+    });
+    replace($("leases"), ls.length ? capped(ls, "leases") : empty("No lease."));
+  }
+
   function renderShared() {
+    renderFiles();
     var rs = snap.resources.map(function (r) {
       return el("li", null,
         el("div", { "class": "line" }, el("span", { "class": "who" }, r.name), el("span", { "class": "state " + r.state }, r.state), age(r.ts_ms, " ago")),
