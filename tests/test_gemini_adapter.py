@@ -322,7 +322,7 @@ def settle(project: Path, **kw: Any) -> tuple[list[str], dict[str, str], list[st
     return plan.argv, {p.name: t for p, t in plan.files.items()}, list(plan.notes)
 
 
-def test_launch_wires_three_hooks_and_the_instructions(tmp_path: Path) -> None:
+def test_launch_wires_five_hooks_and_the_instructions(tmp_path: Path) -> None:
     argv, files, notes = settle(tmp_path)
     assert argv == ["gemini"]
     settings = json.loads(files["settings.json"])
@@ -333,7 +333,11 @@ def test_launch_wires_three_hooks_and_the_instructions(tmp_path: Path) -> None:
         "SessionStart": [("myco-role", "/venv/bin/myco hook gemini start", 10_000)],
         "BeforeAgent": [("myco-view", "/venv/bin/myco hook gemini prompt", 10_000)],
         "AfterAgent": [("myco-capture", "/venv/bin/myco hook gemini stop", 10_000)],
+        # edit tracking and leases, on write_file|replace only
+        "BeforeTool": [("myco-edit-check", "/venv/bin/myco hook gemini pre-edit", 10_000)],
+        "AfterTool": [("myco-edit-report", "/venv/bin/myco hook gemini post-edit", 10_000)],
     }
+    assert settings["hooks"]["BeforeTool"][0]["matcher"] == "write_file|replace"
     assert files["GEMINI.md"].startswith("<!-- myco:begin -->")
     assert "End with a <myco> block." in files["GEMINI.md"]
     assert notes and "no --settings flag" in notes[0]

@@ -314,3 +314,29 @@ def report_committed(ctx: HookContext) -> None:
     lines = at_stop(ctx)
     if lines:
         deliver(ctx, new_batch(ctx, lines))
+
+
+def _pending_file(ctx: HookContext) -> Path:
+    return ctx.env.state_dir / "edits" / "pending" / ctx.env.tenant_key / ctx.session
+
+
+def stash_warning(ctx: HookContext, text: str) -> None:
+    """Keep a pre-edit warning for the post-edit hook (CLIs whose pre-tool hook cannot
+    add context, such as Gemini's BeforeTool)."""
+    path = _pending_file(ctx)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        path.write_text(text, encoding="utf-8")
+    except OSError:
+        pass
+
+
+def take_warning(ctx: HookContext) -> str:
+    """The warning :func:`stash_warning` kept (once), or ``""``."""
+    path = _pending_file(ctx)
+    try:
+        text = path.read_text(encoding="utf-8")
+        path.unlink()
+    except OSError:
+        return ""
+    return text

@@ -38,6 +38,12 @@ EVENTS = {
     "prompt": ("BeforeAgent", "myco-view"),
     "stop": ("AfterAgent", "myco-capture"),
 }
+#: tool hooks (edit tracking and leases) on Gemini's write tools
+TOOL_EVENTS = {
+    "pre-edit": ("BeforeTool", "myco-edit-check"),
+    "post-edit": ("AfterTool", "myco-edit-report"),
+}
+TOOL_MATCHER = "write_file|replace"
 HOOK_TIMEOUT_MS = 10_000
 SETTINGS = Path(".gemini") / "settings.json"
 #: how long the stop hook waits for a final message the CLI has not written yet
@@ -66,9 +72,14 @@ class Gemini:
 
     # -- hooks ------------------------------------------------------------------------
     def hook(self, ctx: HookContext) -> HookOutput:
+        if ctx.event in TOOL_EVENTS:
+            return HookOutput(tool_output(ctx))
         if ctx.event == "prompt":
             return HookOutput(prompt_output(begin_turn(ctx, ctx.payload_str("prompt"))))
         if ctx.event == "stop":
+            from myco.agent_hooks.edits import report_committed
+
+            report_committed(ctx)
             turn, said = turn_from_payload(ctx)
             result = finish_turn(ctx, turn)
             return HookOutput(stop_output(result._replace(notices=[*said, *result.notices])))
@@ -82,7 +93,23 @@ class Gemini:
         """The ``hooks`` entries that call ``myco hook gemini <event>``."""
         from myco.launcher import shell_join
 
-        return {
+        tools = {
+            gemini_event: [
+                {
+                    "matcher": TOOL_MATCHER,
+                    "hooks": [
+                        {
+                            "type": "command",
+                            "name": name,
+                            "command": shell_join([*hook_command, event]),
+                            "timeout": HOOK_TIMEOUT_MS,
+                        }
+                    ],
+                }
+            ]
+            for event, (gemini_event, name) in TOOL_EVENTS.items()
+        }
+        return tools | {
             gemini_event: [
                 {
                     "hooks": [
@@ -212,6 +239,30 @@ def stop_output(result: StopResult) -> str:
     if result.notices:
         out["systemMessage"] = "\n".join(result.notices)
     return dump(out)
+
+
+def tool_output(ctx: HookContext) -> str:
+    """BeforeTool: deny under an enforced lease (``decision: deny``, the shape Gemini
+    honours), else keep the warning; AfterTool: report the edit and give the model the
+    warning as ``additionalContext``."""
+    from myco.agent_hooks import edits
+
+    paths = edits.tool_paths(ctx.payload.get("tool_input"))
+    if ctx.payload_str("tool_name") not in ("write_file", "replace") or not paths:
+        return dump({})
+    if ctx.event == "post-edit":
+        edits.after_edit(ctx, paths)
+        warning = edits.take_warning(ctx)
+        if not warning:
+            return dump({})
+        context = {"hookEventName": "AfterTool", "additionalContext": warning}
+        return dump({"hookSpecificOutput": context, "systemMessage": warning})
+    decision = edits.before_edit(ctx, paths)
+    if decision.deny:
+        return dump({"decision": "deny", "reason": decision.deny})
+    if decision.context:
+        edits.stash_warning(ctx, decision.context)
+    return dump({})
 
 
 def start_output(role: str) -> str:
