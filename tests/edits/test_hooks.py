@@ -162,3 +162,20 @@ def test_outside_git_paths_are_absolute_and_named_by_host(
     import socket
 
     assert event["line"] == f"edit {loose / 'notes.txt'} repo:host:{socket.gethostname()}"
+
+
+def test_aider_stop_reports_the_files_it_edited(
+    daemon: DaemonProcess, clones: tuple[Path, Path], tmp_path: Path
+) -> None:
+    from myco.adapters.aider.adapter import ADAPTER as AIDER
+
+    a, b = clones
+    harness(daemon, tmp_path, "BOB").hook("post-edit", edit(b / "src/app.py"))
+    (a / "src/app.py").write_text("edited by aider, not committed yet\n")
+    aider = AdapterHarness(AIDER, daemon, tmp_path / "state-AI", session="AI")
+    stop = {"texts": ["ok"], "turn_id": "t1", "edited": True, "files": ["src/app.py"]}
+    aider.hook("stop", {**stop, "cwd": str(a)})
+    assert "`src/app.py`: edited by BOB and you" in daemon.view("AI")
+    git(a, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qam", "aider")
+    aider.hook("stop", {**stop, "turn_id": "t2", "files": [], "cwd": str(a)})
+    assert "`src/app.py`" not in daemon.view("AI")  # committed: the conflict clears

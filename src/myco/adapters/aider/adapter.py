@@ -39,6 +39,18 @@ def _dump(out: dict[str, Any]) -> str:
     return json.dumps(out, ensure_ascii=False) + "\n"
 
 
+def report_edits(ctx: HookContext) -> None:
+    """The files aider edited this turn (``coder.aider_edited_files``, sent by the shim):
+    ``edit`` events, then ``clean`` for those already committed (aider auto-commits)."""
+    files = ctx.payload.get("files")
+    paths = [f for f in files if isinstance(f, str) and f] if isinstance(files, list) else []
+    from myco.agent_hooks import edits
+
+    if paths:
+        edits.after_edit(ctx, paths[:100])
+    edits.report_committed(ctx)
+
+
 class Aider:
     """Aider (``aider``), driven through the in-process shim."""
 
@@ -55,6 +67,7 @@ class Aider:
                 _dump({"view": begin.view, "down": ctx.daemon_down, "notices": begin.notices})
             )
         if ctx.event == "stop":
+            report_edits(ctx)
             texts = ctx.payload.get("texts")
             turn = Turn(
                 texts=[t for t in texts if isinstance(t, str)] if isinstance(texts, list) else [],

@@ -220,6 +220,7 @@ def finish(hook: Sequence[str], coder: Any, turn: TurnState) -> tuple[list[str],
         "texts": turn.replies,
         "turn_id": turn.id,
         "edited": bool(getattr(coder, "aider_edited_files", None)),
+        "files": sorted(str(f) for f in getattr(coder, "aider_edited_files", None) or ()),
         "continued": turn.continued,
         "cwd": str(getattr(coder, "root", "") or os.getcwd()),
     }
