@@ -18,6 +18,8 @@ from typing import Any
 from tests.e2e.fake_base import QuietHandler, Reply, ScriptedModel
 
 # A Reply here: plain text, or {"text": ..., "tool_call": {"name": ..., "arguments": {...}}}
+# or {"text": ..., "custom_tool_call": {"name": "apply_patch", "input": "*** Begin Patch…"}}
+# (a freeform tool such as Codex's apply_patch; Responses API only)
 USAGE = {
     "input_tokens": 10,
     "input_tokens_details": {"cached_tokens": 0},
@@ -103,6 +105,18 @@ class FakeOpenAI(ScriptedModel):
                             "status": "completed",
                             "name": call["name"],
                             "arguments": json.dumps(call.get("arguments", {})),
+                        }
+                    )
+                custom = reply.get("custom_tool_call")
+                if custom:
+                    items.append(
+                        {
+                            "type": "custom_tool_call",
+                            "id": "ctc_" + uuid.uuid4().hex[:12],
+                            "call_id": "call_" + uuid.uuid4().hex[:12],
+                            "status": "completed",
+                            "name": custom["name"],
+                            "input": custom["input"],
                         }
                     )
                 self._sse_start(NO_CACHE)
