@@ -303,11 +303,10 @@ def test_myco_guide_teaches_the_review_verb(role: str) -> None:
     assert (
         lines.index(REVIEW_ROW)
         == lines.index(
-            "| `direct` | `direct BACK prioritise "
-            "refresh tokens` | instruct a session or "
-            "`all` (DIRECTOR only) |"
+            "| `release` | `release src/auth/**` | drop your lease on a glob (or `all`) and "
+            "clear your conflicts under it |"
         )
-        + 1
+        + 1  # after the built-in verbs (the edits plugin's come last)
     )
     assert "\n## Reviews\n\nAsk a peer to review something it published" in done.stdout
     assert ("# myco: you are the DIRECTOR" in done.stdout) == (role == "director")

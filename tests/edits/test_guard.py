@@ -108,3 +108,29 @@ def test_guard_fails_open_without_a_daemon_and_keeps_foreign_hooks(
     git(repo, "add", ".")
     done = git(repo, "commit", "-qm", "x", env=env)
     assert done.returncode == 0 and "daemon unreachable" in done.stderr
+
+
+def test_guard_checks_every_staged_path_in_chunks(
+    daemon: DaemonProcess, repo: Path, tmp_path: Path
+) -> None:
+    env = {
+        **os.environ,
+        "MYCO_URL": daemon.url,
+        "MYCO_TOKEN": daemon.token,
+        "MYCO_STATE_DIR": str(tmp_path / "state"),
+    }
+    subprocess.run(
+        [sys.executable, "-m", "myco", "guard", "install", "--dir", str(repo)],
+        check=True,
+        capture_output=True,
+        env=env,
+        timeout=60,
+    )
+    daemon.post("ALICE", "claim zz/last.py ttl:30m")
+    (repo / "zz").mkdir()
+    for i in range(20):  # more than one check's worth, the leased one sorted last
+        (repo / f"f{i:02}.txt").write_text("x\n")
+    (repo / "zz" / "last.py").write_text("x\n")
+    git(repo, "add", ".")
+    refused = git(repo, "commit", "-qm", "many", env=env)
+    assert refused.returncode != 0 and "zz/last.py is under ALICE's lease" in refused.stderr

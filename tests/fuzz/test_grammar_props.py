@@ -223,6 +223,7 @@ _block_line = (
     st.text(alphabet=_word_chars.replace("#", "") + " \t", min_size=1, max_size=40)
     .map(str.strip)
     .filter(bool)
+    .filter(lambda s: "</myco>" not in s.lower())  # a closing tag ends the block early
 )
 
 

@@ -26,6 +26,9 @@ from myco.agent_hooks.runtime import HookContext, deliver, new_batch
 
 #: the most the pre-edit check waits for the daemon before letting the edit through
 CHECK_TIMEOUT = 0.4
+#: what one check may carry (``GET /edits/check``): more paths, or longer, go unchecked
+CHECK_PATHS = 8
+CHECK_PATH_CHARS = 256
 GIT_TIMEOUT = 2.0
 
 
@@ -135,8 +138,9 @@ def before_edit(ctx: HookContext, raw_paths: Sequence[str]) -> Decision:
         return Decision()
     located = [locate(p, _cwd(ctx), _cache_dir(ctx)) for p in raw_paths]
     by_repo: dict[str, list[str]] = {}
-    for loc in located:
-        by_repo.setdefault(loc.repo, []).append(loc.path)
+    for loc in located[:CHECK_PATHS]:
+        if len(loc.path) <= CHECK_PATH_CHARS:
+            by_repo.setdefault(loc.repo, []).append(loc.path)
     leases: list[dict[str, Any]] = []
     editors: list[dict[str, Any]] = []
     server_mode = "advisory"

@@ -14,6 +14,7 @@ import stat
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from myco.cli.registry import Command
 
@@ -75,8 +76,41 @@ def _pushed_paths() -> list[str]:
     return sorted(p for p in paths if p)
 
 
-def check(args: argparse.Namespace) -> int:
+#: paths per ``GET /edits/check`` (its limit), and the most one commit checks
+CHUNK = 8
+MAX_CHECKED = 400
+
+
+def _check(
+    env: Any, session: str, repo: str, paths: list[str], deadline: Any
+) -> list[dict[str, Any]] | None:
+    """Other sessions' leases over *paths*; None when the daemon cannot say (fail open)."""
+    import json
+    from urllib.parse import quote, urlencode
+
     from myco.agent_hooks import http
+
+    pairs = [("session", session), ("repo", repo)]
+    pairs += [("path", quote(p, safe="/")) for p in paths if len(quote(p, safe="/")) <= 256]
+    try:
+        resp = http.request(
+            "GET", env.url, f"/edits/check?{urlencode(pairs)}", deadline, token=env.token
+        )
+    except http.HTTPFailure as exc:
+        print(f"myco guard: daemon unreachable ({exc}); not checked", file=sys.stderr)
+        return None
+    try:
+        data = json.loads(resp.body) if resp.status == 200 else None
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        print(f"myco guard: check failed (HTTP {resp.status}); not checked", file=sys.stderr)
+        return None
+    found = data.get("leases")
+    return [x for x in found if isinstance(x, dict)] if isinstance(found, list) else []
+
+
+def check(args: argparse.Namespace) -> int:
     from myco.agent_hooks.deadline import Deadline
     from myco.agent_hooks.edits import root_commit
     from myco.agent_hooks.env import read_env
@@ -92,30 +126,14 @@ def check(args: argparse.Namespace) -> int:
     env = read_env(os.environ, str(top))
     commit = root_commit(top, env.state_dir / "edits" / "roots")
     session = os.environ.get("MYCO_SESSION", "") or "HUMAN"
-    from urllib.parse import quote, urlencode
-
-    query = urlencode(
-        [
-            ("session", session),
-            ("repo", f"git:{commit[:16]}"),
-            *(("path", quote(p, safe="/")) for p in paths[:50]),
-        ]
-    )
-    try:
-        resp = http.request("GET", env.url, f"/edits/check?{query}", Deadline(3.0), token=env.token)
-    except http.HTTPFailure as exc:
-        print(f"myco guard: daemon unreachable ({exc}); not checked", file=sys.stderr)
-        return 0
-    import json
-
-    try:
-        data = json.loads(resp.body) if resp.status == 200 else {}
-    except ValueError:
-        data = {}
-    leases = data.get("leases", []) if isinstance(data, dict) else []
+    leases: list[dict[str, Any]] = []
+    deadline = Deadline(10.0)
+    for i in range(0, min(len(paths), MAX_CHECKED), CHUNK):
+        found = _check(env, session, f"git:{commit[:16]}", paths[i : i + CHUNK], deadline)
+        if found is None:
+            return 0  # fail open: said why on stderr
+        leases += found
     if not leases:
-        if resp.status != 200:
-            print(f"myco guard: check failed (HTTP {resp.status}); not checked", file=sys.stderr)
         return 0
     for lease in leases:
         print(
