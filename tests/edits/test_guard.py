@@ -134,3 +134,41 @@ def test_guard_checks_every_staged_path_in_chunks(
     git(repo, "add", ".")
     refused = git(repo, "commit", "-qm", "many", env=env)
     assert refused.returncode != 0 and "zz/last.py is under ALICE's lease" in refused.stderr
+
+
+def test_pre_push_checks_the_pushed_commits(
+    daemon: DaemonProcess, repo: Path, tmp_path: Path
+) -> None:
+    env = {
+        **os.environ,
+        "MYCO_URL": daemon.url,
+        "MYCO_TOKEN": daemon.token,
+        "MYCO_STATE_DIR": str(tmp_path / "state"),
+    }
+    base = git(repo, "rev-parse", "HEAD").stdout.strip()
+    (repo / "src" / "app.py").write_text("pushed\n")
+    assert git(repo, "commit", "-qam", "local").returncode == 0  # no guard installed yet
+    head = git(repo, "rev-parse", "HEAD").stdout.strip()
+    daemon.post("ALICE", "claim src/app.py ttl:30m")
+    refs = f"refs/heads/main {head} refs/heads/main {base}\n"
+    push = subprocess.run(
+        [sys.executable, "-m", "myco", "guard", "check", "--pre-push"],
+        cwd=repo,
+        input=refs,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert push.returncode == 1 and "src/app.py is under ALICE's lease" in push.stderr
+    daemon.post("ALICE", "release all")
+    push = subprocess.run(
+        [sys.executable, "-m", "myco", "guard", "check", "--pre-push"],
+        cwd=repo,
+        input=refs,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert push.returncode == 0, push.stderr
