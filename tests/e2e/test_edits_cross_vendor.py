@@ -99,3 +99,21 @@ def test_claude_code_and_codex_editing_one_file_see_the_conflict_and_the_lease(
     assert (back.project / "src" / "app.py").read_text() == "value = 3\n"
     told = json.dumps(openai.turns()[-1])
     assert "edit refused" in told and "FRONT's lease `src/**`" in told
+
+    model.script(["Releasing.\n<myco>\nrelease src/**\n</myco>"])
+    ok(front.turn("release", sid=str(uuid.uuid4()), first=True))
+    openai.script(
+        [
+            {
+                "text": "Patching.",
+                "custom_tool_call": {
+                    "name": "apply_patch",
+                    "input": patch("value = 3", "value = 4"),
+                },
+            },
+            "Done.\n<myco>\ndone app\n</myco>",
+        ]
+    )
+    proc = back.turn("again", run_args=("--leases", "enforce"))
+    assert proc.returncode == 0, proc.stderr
+    assert (back.project / "src" / "app.py").read_text() == "value = 4\n"

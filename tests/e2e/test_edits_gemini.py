@@ -82,3 +82,16 @@ def test_claude_code_and_gemini_conflict_and_an_enforced_lease_denies_gemini(
     assert g_file.read_text() == "value = 3\n"
     told = json.dumps(gemini_model.turns()[-1])
     assert "edit refused" in told and "FRONT's lease `src/**`" in told
+
+    model.script(["Releasing.\n<myco>\nrelease src/**\n</myco>"])
+    ok(front.turn("release", sid=str(uuid.uuid4()), first=True))
+    gemini_model.script([replace("value = 3", "value = 4"), "Done.\n<myco>\ndone app\n</myco>"])
+    proc = gem.turn(
+        "again",
+        sid=str(uuid.uuid4()),
+        first=True,
+        run_args=("--leases", "enforce"),
+        gemini_args=AUTO_EDIT,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert g_file.read_text() == "value = 4\n"
