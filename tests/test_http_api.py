@@ -20,7 +20,13 @@ Client = TestClient[Any, Any]
 async def test_healthz_needs_no_auth(client: Client) -> None:
     resp = await client.get("/healthz")
     assert resp.status == 200
-    assert await resp.json() == {"ok": True, "mode": "multi-tenant", "tenants": 0, "channels": 0}
+    assert await resp.json() == {
+        "ok": True,
+        "mode": "multi-tenant",
+        "tenants": 0,
+        "loaded": 0,
+        "channels": 0,
+    }
 
 
 async def test_view_of_new_session_is_empty_view(client: Client) -> None:

@@ -68,7 +68,14 @@ async def eventually(check: Callable[[], bool], timeout: float = 5.0) -> None:
 
 
 async def tenant_on(daemon: Daemon, seq: int = 0) -> Tenant:
-    """The tenant on *daemon*, once it has applied *seq*."""
+    """The tenant on *daemon*, once it has applied *seq*.
+
+    Tenants load on first use: a replica learns about a tenant created elsewhere through
+    the feed (``in daemon.tenants``), and this first use loads it.
+    """
+    await eventually(lambda: TID in daemon.tenants)
+    loaded = await daemon.tenants.open(TID)
+    assert loaded is not None
 
     def ready() -> bool:
         t = daemon.tenants.get(TID)

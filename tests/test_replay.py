@@ -47,7 +47,7 @@ async def build(data: Path) -> Daemon:
 
 
 def snapshot(daemon: Daemon, now: int) -> dict[str, str]:
-    tenant = daemon.tenants.get(TENANT)
+    tenant = daemon.tenants.get(TENANT)  # loaded by the caller
     assert tenant is not None
     sessions = sorted(tenant.state.sessions)
     out = {f"md:{s}": tenant.render(s, "markdown", now) for s in sessions}
@@ -69,6 +69,8 @@ async def test_restart_replays_to_the_same_state(tmp_path: Path) -> None:
     await first.stop()
 
     second = await build(tmp_path)
+    assert second.tenants.get(TENANT) is None  # tenants load on first use
+    assert await second.tenants.open(TENANT) is not None
     after = snapshot(second, now)
     await second.stop()
     assert after == before
@@ -92,7 +94,7 @@ async def test_snapshot_restart_replays_only_the_tail_and_matches(tmp_path: Path
     assert (tmp_path / "tenants" / TENANT / "snapshot.bin").exists()
 
     second = await build(tmp_path)
-    t2 = second.tenants.get(TENANT)
+    t2 = await second.tenants.open(TENANT)  # loaded on first use
     assert t2 is not None and t2.snapshot_seq == t2.state.last_seq
     await t2.ingest("LATE", ["start after-snapshot"], client_id="late-1")
     now = t2.state.events[-1].ts_ms + 1_000
@@ -100,7 +102,7 @@ async def test_snapshot_restart_replays_only_the_tail_and_matches(tmp_path: Path
     await second.storage.close()  # as if it crashed: no new snapshot
 
     third = await build(tmp_path)  # stale snapshot + a newer tail
-    t3 = third.tenants.get(TENANT)
+    t3 = await third.tenants.open(TENANT)
     assert t3 is not None
     assert snapshot(third, now) == expected
     again = await t3.ingest("LATE", ["start after-snapshot"], client_id="late-1")
@@ -116,7 +118,7 @@ async def test_snapshot_of_another_plugin_set_is_ignored(tmp_path: Path) -> None
     path = tmp_path / "tenants" / TENANT / "snapshot.bin"
     path.write_bytes(path.read_bytes()[:8] + b"not a pickle")
     second = await build(tmp_path)
-    t2 = second.tenants.get(TENANT)
+    t2 = await second.tenants.open(TENANT)  # loaded on first use
     assert t2 is not None and t2.snapshot_seq == 0  # unusable: full replay instead
     assert t2.state.sessions["ALICE"].action == "start x"
     await second.stop()

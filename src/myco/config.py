@@ -18,6 +18,9 @@ from myco.options import Settings, copy_settings
 
 DEFAULT_PORT = 8000
 DEFAULT_VIEW_BUDGET = 9000
+DEFAULT_SNAPSHOT_INTERVAL = 60.0
+DEFAULT_SNAPSHOT_EVENTS = 20_000
+DEFAULT_TENANT_IDLE_TTL = 900.0
 
 
 def default_data_dir() -> Path:
@@ -37,6 +40,14 @@ def _env_int(name: str, default: int) -> int:
         return default
 
 
+def _env_float(name: str, default: float) -> float:
+    try:
+        value = float(os.environ.get(name, ""))
+    except ValueError:
+        return default
+    return value if value >= 0 else default
+
+
 @frozen
 class Config:
     """Everything the daemon core needs to know at start-up.
@@ -45,6 +56,12 @@ class Config:
         tenants there, the auth plugin its registered tokens).
     :param storage: the storage backend's name (``--storage``).
     :param view_budget: the most characters a view may have.
+    :param snapshot_interval: seconds between snapshots of a changed tenant
+        (``MYCO_SNAPSHOT_INTERVAL``; 0: only at a clean stop and before an eviction).
+    :param snapshot_events: a changed tenant is also snapshotted once it has this many
+        events more than its snapshot (``MYCO_SNAPSHOT_EVENTS``; 0: never for that reason).
+    :param tenant_idle_ttl: seconds after its last request an unwatched tenant is dropped
+        from memory, to be loaded again on next use (``MYCO_TENANT_IDLE_TTL``; 0: never).
     :param plugins: each plugin's settings, namespace -> name -> value; read them with
         :meth:`plugin`.
     """
@@ -56,6 +73,9 @@ class Config:
     view_budget: int = DEFAULT_VIEW_BUDGET
     log_format: Literal["auto", "json", "console"] = "auto"
     access_log: bool = True
+    snapshot_interval: float = DEFAULT_SNAPSHOT_INTERVAL
+    snapshot_events: int = DEFAULT_SNAPSHOT_EVENTS
+    tenant_idle_ttl: float = DEFAULT_TENANT_IDLE_TTL
     plugins: Mapping[str, Mapping[str, Any]] = field(
         factory=dict, converter=copy_settings, hash=False
     )
@@ -79,6 +99,9 @@ class Config:
         values: dict[str, object] = {
             "data_dir": default_data_dir(),
             "view_budget": _env_int("MYCO_VIEW_BUDGET", DEFAULT_VIEW_BUDGET),
+            "snapshot_interval": _env_float("MYCO_SNAPSHOT_INTERVAL", DEFAULT_SNAPSHOT_INTERVAL),
+            "snapshot_events": _env_int("MYCO_SNAPSHOT_EVENTS", DEFAULT_SNAPSHOT_EVENTS),
+            "tenant_idle_ttl": _env_float("MYCO_TENANT_IDLE_TTL", DEFAULT_TENANT_IDLE_TTL),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         values["data_dir"] = Path(str(values["data_dir"])).expanduser()

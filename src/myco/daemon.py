@@ -8,6 +8,7 @@ import pluggy
 import structlog
 
 from myco.config import Config
+from myco.housekeeping import Housekeeper
 from myco.plugins import Hooks, make_plugin_manager
 from myco.registry import (
     RendererRegistry,
@@ -50,20 +51,25 @@ class Daemon:
         self.extras: dict[str, Any] = {}
         #: follows a store shared with other replicas (None when the store cannot)
         self.tailer: Tailer | None = None
+        #: periodic snapshots and eviction of idle tenants (None until started)
+        self.housekeeper: Housekeeper | None = None
 
     async def start(self) -> None:
+        """Open the store and list its tenants; each is loaded on first use, so start-up
+        costs the same whatever the number of tenants or the length of their history."""
         await self.storage.open()
-        replayed = await self.tenants.load_all()
-        log.info(
-            "tenants loaded", tenants=len(self.tenants), events=replayed, storage=self.storage.name
-        )
+        known = await self.tenants.discover()
+        log.info("tenants found", tenants=known, storage=self.storage.name)
         await self.hooks.startup(self)
         self.tailer = Tailer.start_for(self)
+        self.housekeeper = Housekeeper.start_for(self)
 
     async def stop(self) -> None:
         try:
             await self.hooks.shutdown(self)
         finally:
+            if self.housekeeper is not None:
+                await self.housekeeper.stop()
             if self.tailer is not None:
                 await self.tailer.stop()
             try:

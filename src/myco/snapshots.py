@@ -2,17 +2,25 @@
 
 A snapshot is the pickled :class:`~myco.protocol.state.SwarmState` of a tenant (without its
 verb registry) plus the remembered client batch ids, tagged with the last sequence number it
-includes. On start-up the daemon restores it and replays only the later records. It is only
-used when it was written by the same myco version with the same verbs and observers, so a
-changed plugin set falls back to a full replay, which always yields the same state.
+includes. On start-up (or when a lazy tenant is first used) the daemon restores it and
+replays only the later records.
 
-Snapshots live in the daemon's own store, next to the logs, and are trusted like them.
+Taking one must not stall the event loop: :func:`dump` pickles a consistent copy on the
+loop (one C call, no ``await`` in between, so no event is half applied), then
+:func:`pack` compresses it in a worker thread and the store writes it there too.
+
+The stored bytes start with :data:`MAGIC` and a two-byte :data:`FORMAT`; a snapshot of
+another format is never unpickled, and one of another myco version, verb set or observer
+set (:func:`fingerprint`) is ignored: the tenant is then replayed in full, which always
+yields the same state. Snapshots live in the daemon's own store, next to the logs, and are
+trusted like them.
 """
 
 from __future__ import annotations
 
 import hashlib
 import pickle
+import zlib
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +34,11 @@ if TYPE_CHECKING:
     from myco.registry import VerbRegistry
     from myco.tenants import Tenant
 
-FORMAT = 1
+#: the first bytes of every snapshot this module writes
+MAGIC = b"MYCOSNAP"
+#: the layout after :data:`MAGIC`; bump it whenever the payload's shape changes
+FORMAT = 2
+_HEADER = MAGIC + FORMAT.to_bytes(2, "big")
 log = structlog.get_logger("myco.snapshots")
 
 
@@ -40,11 +52,12 @@ def fingerprint(verbs: VerbRegistry) -> str:
 
 
 def dump(tenant: Tenant) -> bytes | None:
-    """The snapshot of *tenant*, or None when some plugin state cannot be pickled."""
+    """A consistent, uncompressed copy of *tenant* (None when a plugin's state cannot be
+    pickled). Call it on the event loop, then :func:`pack` the result in a thread."""
     state = tenant.state
     fields = {f.name: getattr(state, f.name) for f in attrs.fields(SwarmState) if f.name != "verbs"}
+    fields.pop("derived_cache", None)
     payload = {
-        "format": FORMAT,
         "fingerprint": fingerprint(tenant.verbs),
         "state": fields,
         "client_ids": list(tenant.client_ids),
@@ -56,22 +69,28 @@ def dump(tenant: Tenant) -> bytes | None:
         return None
 
 
-def restore(tenant: Tenant, data: bytes) -> bool:
-    """Replace *tenant*'s state with the snapshot; False (state untouched) if unusable."""
+def pack(raw: bytes) -> bytes:
+    """The stored form of :func:`dump`'s bytes: header, then compressed (slow: a thread)."""
+    return _HEADER + zlib.compress(raw, 1)
+
+
+def unpack(data: bytes) -> Any:
+    """The payload of stored snapshot *data*, or None when it is of another format or
+    damaged (never unpickled then). Slow for a large tenant: call it in a thread."""
+    if not data.startswith(_HEADER):
+        return None
     try:
-        payload: Any = pickle.loads(data)
-    except Exception as exc:
-        log.warning(
-            "snapshot unreadable, replaying everything", tenant=tenant.id[:8], error=str(exc)
-        )
-        return False
-    if (
-        not isinstance(payload, dict)
-        or payload.get("format") != FORMAT
-        or payload.get("fingerprint") != fingerprint(tenant.verbs)
-    ):
+        return pickle.loads(zlib.decompress(data[len(_HEADER) :]))
+    except Exception:
+        return None
+
+
+def restore(tenant: Tenant, payload: Any) -> bool:
+    """Replace *tenant*'s state with an :func:`unpack`-ed snapshot; False (state
+    untouched) when it is missing, damaged, or of another version or plugin set."""
+    if not isinstance(payload, dict) or payload.get("fingerprint") != fingerprint(tenant.verbs):
         log.info(
-            "snapshot from another version or plugin set, replaying everything",
+            "snapshot of another format, version or plugin set: replaying everything",
             tenant=tenant.id[:8],
         )
         return False

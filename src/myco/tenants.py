@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import time
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -36,6 +37,8 @@ log = structlog.get_logger("myco.tenants")
 MAX_EVENTS_PER_POST = 500
 MSG_MAX_BYTES = 65536
 CLIENT_IDS_KEPT = 10_000
+#: rendered views kept per tenant (one per session and format; cleared when full)
+VIEWS_CACHED = 2000
 #: records a filtered ``GET /events`` page reads at most (then it answers ``next_after``)
 HISTORY_SCAN_MAX = 20_000
 
@@ -102,6 +105,16 @@ class Tenant:
         self.client_ids: OrderedDict[tuple[str, str], None] = OrderedDict()
         #: queues of live watchers (dashboard, SSE); each gets every new event
         self.watchers: set[asyncio.Queue[Event]] = set()
+        #: requests being served now (a tenant in use is never evicted)
+        self.in_use = 0
+        #: ``time.monotonic()`` of the last request (eviction of idle tenants)
+        self.last_used = time.monotonic()
+        #: ``time.monotonic()`` of the last stored snapshot (periodic snapshots)
+        self.snapshot_at = time.monotonic()
+        #: bumped by whatever changes what a view shows without a new event (cached views)
+        self.revision = 0
+        self._views: dict[tuple[str, str], tuple[tuple[int, int, int, int], str]] = {}
+        self._saving = False
 
     # -- loading ----------------------------------------------------------------------
     async def load(self) -> int:
@@ -110,8 +123,10 @@ class Tenant:
         after = 0
         if isinstance(storage, Snapshots):
             found = await storage.load_snapshot(self.id)
-            if found is not None and snapshots.restore(self, found[1]):
-                after = self.snapshot_seq = found[0]
+            if found is not None:
+                payload = await asyncio.to_thread(snapshots.unpack, found[1])
+                if snapshots.restore(self, payload):
+                    after = self.snapshot_seq = found[0]
         meta = await storage.read_meta(self.id)
         sessions = meta.get("sessions") if isinstance(meta, Mapping) else None
         if isinstance(sessions, Mapping):
@@ -125,17 +140,39 @@ class Tenant:
         return applied
 
     async def save_snapshot(self) -> bool:
-        """Store a snapshot of the state if the store keeps them and anything changed."""
+        """Store a snapshot of the state if the store keeps them and anything changed.
+
+        The copy is taken on the event loop in one step (consistent: no event is half
+        applied); compressing and writing it happen in worker threads, so requests keep
+        being served meanwhile. One snapshot of a tenant is written at a time.
+        """
         storage = self.daemon.storage
         seq = self.state.last_seq
-        if not isinstance(storage, Snapshots) or seq <= self.snapshot_seq:
+        if not isinstance(storage, Snapshots) or seq <= self.snapshot_seq or self._saving:
             return False
-        data = snapshots.dump(self)
-        if data is None:
+        raw = snapshots.dump(self)
+        if raw is None:
             return False
-        await storage.save_snapshot(self.id, seq, data)
-        self.snapshot_seq = seq
+        self._saving = True
+        try:
+            data = await asyncio.to_thread(snapshots.pack, raw)
+            del raw
+            await storage.save_snapshot(self.id, seq, data)
+        finally:
+            self._saving = False
+        self.snapshot_seq = max(self.snapshot_seq, seq)
+        self.snapshot_at = time.monotonic()
         return True
+
+    def evictable(self, now: float, ttl: float) -> bool:
+        """Idle for *ttl* seconds, with nobody watching and nothing in flight."""
+        return (
+            self.in_use == 0
+            and not self.watchers
+            and not self.lock.locked()
+            and not self._saving
+            and now - self.last_used >= ttl
+        )
 
     def apply_records(self, records: Iterable[Record]) -> int:
         """Apply stored records (replay, or records another replica appended)."""
@@ -242,6 +279,8 @@ class Tenant:
                 raise
             for name in created:
                 self.state.msg_names.add(name)
+            if created:
+                self.revision += 1
             result.msgs = {name: "created" if name in created else "exists" for name in bodies}
             if not kept:
                 return result
@@ -366,6 +405,7 @@ class Tenant:
         ):
             return "rejected: msg already exists"
         self.state.msg_names.add(name)
+        self.revision += 1
         return "created"
 
     async def ack_msg(self, name: str, reader: str) -> None:
@@ -434,6 +474,27 @@ class Tenant:
         return out
 
     # -- views ------------------------------------------------------------------------
+    def render_fresh(self, session: str, fmt: str = "markdown") -> str:
+        """The view of *session* as :meth:`render` makes it now, rendered at most once per
+        state change and second.
+
+        The cached string is kept while the state (``last_seq``, :attr:`revision`, the
+        message names) and the wall-clock second are the same: ages and states stay
+        current to the second, and any new event makes the next view a new render.
+        """
+        now = clock.now_ms()
+        state = self.state
+        key = (session, fmt)
+        stamp = (state.last_seq, self.revision, len(state.msg_names), now // 1000)
+        hit = self._views.get(key)
+        if hit is not None and hit[0] == stamp:
+            return hit[1]
+        text = self.render(session, fmt, now)
+        if len(self._views) >= VIEWS_CACHED:
+            self._views.clear()
+        self._views[key] = (stamp, text)
+        return text
+
     def render(self, session: str, fmt: str = "markdown", now_ms: int | None = None) -> str:
         """The view of *session*; an unknown session is rendered but never stored (a view
         request must not create a peer that others then see)."""
@@ -458,18 +519,31 @@ def _event_json(rec: Record) -> dict[str, Any]:
 
 
 class TenantManager:
-    """Every loaded tenant of a daemon."""
+    """The tenants of a daemon: every one the store knows, loaded on first use.
+
+    Start-up only lists the tenants' ids (:meth:`discover`), so it costs the same for ten
+    tenants or ten thousand; :meth:`open` loads one when a request first needs it
+    (concurrent first requests share one load) and :meth:`evict_idle` drops idle ones
+    from memory after a snapshot, to be loaded again, identical, on next use.
+    Iterating, ``len`` and :meth:`get` see loaded tenants; ``in`` sees known ones.
+    """
 
     def __init__(self, daemon: Daemon) -> None:
         self.daemon = daemon
         self._tenants: dict[str, Tenant] = {}
-        self._creating: dict[str, asyncio.Task[Tenant]] = {}
+        self._known: set[str] = set()
+        self._loading: dict[str, asyncio.Task[Tenant]] = {}
+        #: last seq of each evicted tenant (where a follower of a shared store resumes it)
+        self.evicted_at: dict[str, int] = {}
+        self._loads_running = 0
 
     def get(self, tenant_id: str) -> Tenant | None:
+        """The tenant if it is loaded (see :meth:`open` to load it)."""
         return self._tenants.get(tenant_id)
 
     def __contains__(self, tenant_id: object) -> bool:
-        return tenant_id in self._tenants
+        """Known to the daemon: loaded or in the store."""
+        return tenant_id in self._tenants or tenant_id in self._known
 
     def __len__(self) -> int:
         return len(self._tenants)
@@ -477,37 +551,105 @@ class TenantManager:
     def __iter__(self):  # type: ignore[no-untyped-def]
         return iter(list(self._tenants.values()))
 
+    @property
+    def known(self) -> int:
+        """How many tenants the daemon knows (loaded or not)."""
+        return len(self._known | self._tenants.keys())
+
+    def know(self, tenant_id: str) -> None:
+        """Remember that the store holds *tenant_id* (another replica created it)."""
+        self._known.add(tenant_id)
+
+    async def discover(self) -> int:
+        """List the store's tenants without loading any; returns how many there are."""
+        self._known.update(await self.daemon.storage.list_tenants())
+        return len(self._known)
+
     async def load_all(self) -> int:
         """Load every tenant the store knows; returns the number of events replayed."""
+        await self.discover()
         total = 0
-        # Replay creates millions of long-lived objects and no cycles: the cyclic GC would
-        # only rescan them. Freezing afterwards keeps them out of later collections too.
-        gc.disable()
-        try:
-            for tid in sorted(await self.daemon.storage.list_tenants()):
-                tenant = Tenant(tid, self.daemon)
-                total += await tenant.load()
-                self._tenants[tid] = tenant
-        finally:
-            gc.enable()
-            gc.freeze()
+        for tid in sorted(self._known):
+            if tid not in self._tenants:
+                tenant = await self.open(tid)
+                total += tenant.state.last_seq if tenant is not None else 0
         return total
+
+    async def open(self, tenant_id: str) -> Tenant | None:
+        """The tenant, loaded now if the store knows it (None when it does not)."""
+        tenant = self._tenants.get(tenant_id)
+        if tenant is not None:
+            return tenant
+        if tenant_id not in self._known and tenant_id not in self._loading:
+            return None
+        return await self._share_load(tenant_id, create=False)
+
+    async def loading(self, tenant_id: str) -> Tenant | None:
+        """The tenant once its load in progress ends; None when it is neither loaded nor
+        being loaded (the follower of a shared store need not apply anything to it)."""
+        tenant = self._tenants.get(tenant_id)
+        if tenant is None and tenant_id in self._loading:
+            return await asyncio.shield(self._loading[tenant_id])
+        return tenant
 
     async def create(self, tenant_id: str) -> Tenant:
         """Create (or load) tenant *tenant_id*; concurrent calls share one creation."""
         existing = self._tenants.get(tenant_id)
         if existing is not None:
             return existing
-        task = self._creating.get(tenant_id)
+        return await self._share_load(tenant_id, create=True)
+
+    async def _share_load(self, tenant_id: str, *, create: bool) -> Tenant:
+        task = self._loading.get(tenant_id)
         if task is None:
-            task = asyncio.ensure_future(self._create(tenant_id))
-            self._creating[tenant_id] = task
-            task.add_done_callback(lambda _t: self._creating.pop(tenant_id, None))
+            task = asyncio.ensure_future(self._load(tenant_id, create))
+            self._loading[tenant_id] = task
+            task.add_done_callback(lambda _t: self._loading.pop(tenant_id, None))
         return await asyncio.shield(task)
 
-    async def _create(self, tenant_id: str) -> Tenant:
-        await self.daemon.storage.create_tenant(tenant_id)
+    async def _load(self, tenant_id: str, create: bool) -> Tenant:
+        if create:
+            await self.daemon.storage.create_tenant(tenant_id)
         tenant = Tenant(tenant_id, self.daemon)
-        await tenant.load()
+        # Replay creates many long-lived objects and no cycles: the cyclic GC would only
+        # rescan them. Freezing afterwards keeps them out of later collections too.
+        self._loads_running += 1
+        gc.disable()
+        try:
+            await tenant.load()
+        finally:
+            self._loads_running -= 1
+            if not self._loads_running:
+                gc.enable()
+                gc.freeze()
         self._tenants[tenant_id] = tenant
+        self._known.add(tenant_id)
+        self.evicted_at.pop(tenant_id, None)
         return tenant
+
+    async def evict_idle(self, ttl: float) -> list[str]:
+        """Drop from memory the tenants idle for *ttl* seconds, each after a snapshot.
+
+        A tenant used, watched or changed while its snapshot was written stays.
+        """
+        evicted = []
+        for tenant in list(self._tenants.values()):
+            if not tenant.evictable(time.monotonic(), ttl):
+                continue
+            try:
+                await tenant.save_snapshot()
+            except Exception as exc:  # keep it loaded: a reload would be a full replay
+                log.warning("snapshot before eviction failed", tenant=tenant.id[:8], error=str(exc))
+                continue
+            seq = tenant.state.last_seq
+            # without a current snapshot the reload is a full replay: the same state, slower
+            current = tenant.snapshot_seq >= seq or not isinstance(self.daemon.storage, Snapshots)
+            if not tenant.evictable(time.monotonic(), ttl) or not current:
+                continue
+            if self._tenants.get(tenant.id) is tenant:
+                del self._tenants[tenant.id]
+                self.evicted_at[tenant.id] = seq
+                evicted.append(tenant.id)
+        if evicted:
+            log.info("idle tenants evicted", count=len(evicted), loaded=len(self._tenants))
+        return evicted

@@ -99,7 +99,12 @@ class Tailer:
                 task.result()
 
     def positions(self) -> dict[str, int]:
-        return {t.id: t.state.last_seq for t in self.daemon.tenants}
+        """Where each tenant's state is: the loaded ones', and the evicted ones' at eviction
+        (tenants never loaded have no position: the store tells about them from the start)."""
+        tenants = self.daemon.tenants
+        out = dict(tenants.evicted_at)
+        out.update({t.id: t.state.last_seq for t in tenants})
+        return out
 
     async def run(self) -> None:
         """Follow, and after any failure follow again from where the state is."""
@@ -122,8 +127,15 @@ class Tailer:
             delay = min(delay * 2, BACKOFF_MAX)
 
     async def apply(self, change: Change) -> None:
-        tenant = self.daemon.tenants.get(change.tenant_id)
-        if tenant is None:  # created through another replica: load it like a local one
-            tenant = await self.daemon.tenants.create(change.tenant_id)
+        """Apply *change* to its tenant if it is loaded (or being loaded: after the load).
+
+        A tenant not in memory needs nothing: when it is first used, it is loaded from the
+        store (its snapshot, then the later records), which includes this change.
+        """
+        tenants = self.daemon.tenants
+        tenant = await tenants.loading(change.tenant_id)
+        if tenant is None:
+            tenants.know(change.tenant_id)  # maybe created through another replica
+            return
         async with tenant.lock:
             _apply(tenant, change)

@@ -115,7 +115,16 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     if actor is None:
         raise AuthError("missing or invalid Authorization header")
     request[ACTOR] = actor
-    return await handler(request)
+    # Tenants load on first use; while a request runs, its tenant is never evicted.
+    tenant = await daemon.tenants.open(actor.tenant_id)
+    if tenant is None:
+        return await handler(request)  # the handler answers "unknown tenant"
+    tenant.in_use += 1
+    try:
+        return await handler(request)
+    finally:
+        tenant.in_use -= 1
+        tenant.last_used = time.monotonic()
 
 
 async def tenant_created_header(request: web.Request, response: web.StreamResponse) -> None:

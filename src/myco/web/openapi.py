@@ -188,10 +188,11 @@ def _schemas() -> dict[str, Any]:
             },
         ),
         "Health": _obj(
-            ["ok", "mode", "tenants", "channels"],
+            ["ok", "mode", "tenants", "loaded", "channels"],
             ok={"const": True},
             mode={"type": "string"},
             tenants=_INT0,
+            loaded=_INT0,
             channels=_INT0,
         ),
         "Plugins": {

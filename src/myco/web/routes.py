@@ -65,10 +65,19 @@ def check_director_verbs(request: web.Request, session: str, lines: object) -> N
 
 @routes.get("/healthz", name="healthz")
 async def healthz(request: web.Request) -> web.Response:
+    """Answers at once, whatever the number of tenants: ``tenants`` counts every tenant the
+    daemon knows, ``loaded`` those in memory; ``channels`` is of the loaded ones."""
     daemon = daemon_of(request)
-    channels = sum(t.counts()["channels"] for t in daemon.tenants)
+    tenants = daemon.tenants
+    channels = sum(t.counts()["channels"] for t in tenants)
     return web.json_response(
-        {"ok": True, "mode": "multi-tenant", "tenants": len(daemon.tenants), "channels": channels}
+        {
+            "ok": True,
+            "mode": "multi-tenant",
+            "tenants": tenants.known,
+            "loaded": len(tenants),
+            "channels": channels,
+        }
     )
 
 
@@ -93,7 +102,8 @@ async def view(request: web.Request) -> web.Response:
     if renderer is None:
         known = ", ".join(daemon_of(request).renderers.names())
         raise APIError(400, f"unknown view format {fmt!r} (available: {known})")
-    text = tenant.render(session, fmt)  # an unknown session is rendered, never stored
+    # rendered once per state change and second; an unknown session is never stored
+    text = tenant.render_fresh(session, fmt)
     return web.Response(text=text, headers={"Content-Type": renderer.content_type})
 
 
