@@ -29,7 +29,7 @@ def ask(state: SwarmState, event: Event) -> None:
         )
     )
     if spec:
-        state.asked.setdefault(spec, set()).add(event.session)
+        state.note_asked(spec, event.session)
         state.address_msg(spec, event.session, event.obj, event.seq)
 
 

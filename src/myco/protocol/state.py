@@ -57,7 +57,8 @@ MAX_DIRECTIVES = _env_int("MYCO_MAX_DIRECTIVES", 500)
 MAX_ARTIFACTS = _env_int("MYCO_MAX_ARTIFACTS", 2000)
 #: open questions kept per tenant; the oldest is forgotten beyond
 MAX_QUESTIONS = _env_int("MYCO_MAX_QUESTIONS", 5000)
-#: acknowledged specs (``ack X``) remembered per tenant; the oldest are forgotten beyond
+#: acknowledged specs (``ack X``), and specs questions carried (``ask ... spec:X``),
+#: remembered per tenant; the oldest are forgotten beyond
 MAX_ACKED = _env_int("MYCO_MAX_ACKED", 20_000)
 #: published items (``done X``) remembered per tenant; the oldest nobody needs are forgotten
 MAX_PROVIDED = _env_int("MYCO_MAX_PROVIDED", 20_000)
@@ -443,6 +444,17 @@ class SwarmState:
             box.pop(spec, None)
         for q in [q for q in self.questions.values() if q.spec == spec and q.target == session]:
             del self.questions[q.seq]
+
+    def note_asked(self, spec: str, session: str) -> None:
+        """*session* asked a question carrying *spec* (it then sees private acks of it).
+
+        Like acks, only the newest ``MAX_ACKED`` specs are remembered: the oldest go first,
+        so memory stays flat however long the history (the log keeps them all).
+        """
+        self.asked.setdefault(spec, set()).add(session)
+        if len(self.asked) > MAX_ACKED:
+            for old in list(islice(self.asked, MAX_ACKED // 10 + 1)):
+                del self.asked[old]
 
     def acked(self, spec: str, session: str) -> bool:
         return session in self.acks.get(spec, ())
