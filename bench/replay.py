@@ -3,8 +3,9 @@
 ``write_data_dir`` produces ``tenants/<id>/log/<SESSION>.log`` files in the file backend's
 own format (``<iso>;<seq> <SESSION> <line>``) directly, without going through the daemon.
 ``python -m bench.replay DATA_DIR OUT.json`` is the fresh process: it builds a
-:class:`~myco.daemon.Daemon` on DATA_DIR, times ``await daemon.start()`` (which replays
-every tenant) and records its peak RSS.
+:class:`~myco.daemon.Daemon` on DATA_DIR, times ``await daemon.start()`` and loading every
+tenant (tenants load lazily, on first use; here all of them at once) and records its peak
+RSS.
 """
 
 from __future__ import annotations
@@ -107,6 +108,7 @@ def _child(data_dir: str, out: str) -> None:
     async def run() -> dict[str, float]:
         t0 = time.perf_counter()
         await daemon.start()
+        await daemon.tenants.load_all()
         seconds = time.perf_counter() - t0
         events = sum(t.state.last_seq for t in daemon.tenants)
         result = {
