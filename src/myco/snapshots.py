@@ -28,7 +28,7 @@ import attrs
 import structlog
 
 from myco._version import __version__
-from myco.protocol.state import SwarmState
+from myco.protocol.state import DERIVED, SwarmState
 
 if TYPE_CHECKING:
     from myco.registry import VerbRegistry
@@ -55,8 +55,11 @@ def dump(tenant: Tenant) -> bytes | None:
     """A consistent, uncompressed copy of *tenant* (None when a plugin's state cannot be
     pickled). Call it on the event loop, then :func:`pack` the result in a thread."""
     state = tenant.state
-    fields = {f.name: getattr(state, f.name) for f in attrs.fields(SwarmState) if f.name != "verbs"}
-    fields.pop("derived_cache", None)
+    fields = {
+        f.name: getattr(state, f.name)
+        for f in attrs.fields(SwarmState)
+        if f.name != "verbs" and f.name not in DERIVED
+    }
     payload = {
         "fingerprint": fingerprint(tenant.verbs),
         "state": fields,
@@ -97,6 +100,7 @@ def restore(tenant: Tenant, payload: Any) -> bool:
     state = SwarmState(tenant.verbs)
     for name, value in payload["state"].items():
         setattr(state, name, value)
+    state.reindex_questions()
     tenant.state = state
     tenant.client_ids = OrderedDict((tuple(key), None) for key in payload["client_ids"])
     return True

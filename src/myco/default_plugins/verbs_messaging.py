@@ -47,11 +47,11 @@ def _resolve_by_spec(
     Only the DIRECTOR's ``direct ... re:`` (*anyone*) may close a question asked of someone
     else: a third party's reply never closes another session's question.
     """
-    candidates = [q for q in state.questions.values() if q.spec == spec]
+    mine = [q for q in state.questions_to(by) if q.spec == spec]
     for pick in (
-        [q for q in candidates if q.target == by and (asker is None or q.asker == asker)],
-        [q for q in candidates if q.target == by],
-        candidates if anyone else [],
+        [q for q in mine if asker is None or q.asker == asker],
+        mine,
+        [q for q in state.questions.values() if q.spec == spec] if anyone else [],
     ):
         if pick:
             state.resolve_question(pick[0], by)
@@ -74,7 +74,7 @@ def reply(state: SwarmState, event: Event) -> None:
         s.last_reply[peer] = spec
     ref = kv.get("re", "")
     if not (ref and _resolve_by_spec(state, ref, me, peer)):
-        for q in [q for q in state.questions.values() if q.asker == peer and q.target == me]:
+        for q in [q for q in state.questions_to(me) if q.asker == peer]:
             state.resolve_question(q, me)
     if ref:  # answering a directive closes it for me
         for d in reversed(state.directives_for(me)):

@@ -175,6 +175,8 @@ class PendingMsg:
 
 
 Observer = Callable[["SwarmState", Event], None]
+#: fields of :class:`SwarmState` computed from the others: never in a snapshot
+DERIVED = frozenset({"derived_cache", "by_target"})
 
 
 @define(slots=True)
@@ -227,16 +229,18 @@ class SwarmState:
     extras: dict[str, Any] = field(factory=dict)
     #: blockers and dependents as of ``last_seq`` (see :meth:`_derived`); never pickled
     derived_cache: _Derived | None = field(default=None, eq=False, repr=False)
+    #: target -> {seq: question} of the open questions, so that one session's view or lint
+    #: never scans every open question (see :meth:`questions_to`); never pickled
+    by_target: dict[str, dict[int, Question]] = field(factory=dict, eq=False, repr=False)
 
     def __getstate__(self) -> dict[str, Any]:
-        """Snapshots leave the derived cache out (it is rebuilt on first use)."""
-        return {
-            a.name: getattr(self, a.name) for a in self.__attrs_attrs__ if a.name != "derived_cache"
-        }
+        """Snapshots leave the derived data out (rebuilt on first use, or on load)."""
+        return {a.name: getattr(self, a.name) for a in self.__attrs_attrs__ if a.name not in DERIVED}
 
     def __setstate__(self, data: dict[str, Any]) -> None:
         for a in self.__attrs_attrs__:
             object.__setattr__(self, a.name, data.get(a.name))
+        self.reindex_questions()
 
     def __attrs_post_init__(self) -> None:
         self.session(DIRECTOR)
@@ -393,8 +397,41 @@ class SwarmState:
     # -- questions --------------------------------------------------------------------
     def add_question(self, q: Question) -> None:
         self.questions[q.seq] = q
+        self.by_target.setdefault(q.target, {})[q.seq] = q
         while len(self.questions) > MAX_QUESTIONS:  # seq order: the oldest goes first
-            del self.questions[next(iter(self.questions))]
+            self.drop_question(next(iter(self.questions)))
+
+    def drop_question(self, seq: int) -> None:
+        """Forget open question *seq* (answered, expired or beyond the limit)."""
+        q = self.questions.pop(seq, None)
+        if q is None:
+            return
+        box = self.by_target.get(q.target)
+        if box is not None:
+            box.pop(seq, None)
+            if not box:
+                del self.by_target[q.target]
+
+    def questions_to(self, target: str) -> list[Question]:
+        """The open questions asked of *target*, oldest first, whatever their age.
+
+        Read from the :attr:`by_target` index; a question a plugin deleted from
+        :attr:`questions` directly is dropped from the index here.
+        """
+        box = self.by_target.get(target)
+        if not box:
+            return []
+        questions = self.questions
+        stale = [seq for seq, q in box.items() if questions.get(seq) is not q]
+        for seq in stale:
+            del box[seq]
+        return list(box.values())
+
+    def reindex_questions(self) -> None:
+        """Rebuild :attr:`by_target` from :attr:`questions` (after a snapshot is loaded)."""
+        self.by_target = {}
+        for q in (self.questions or {}).values():
+            self.by_target.setdefault(q.target, {})[q.seq] = q
 
     def add_artifact(self, key: tuple[str, str], artifact: Artifact) -> None:
         """Keep *artifact* as the newest; beyond ``MAX_ARTIFACTS`` the oldest is forgotten."""
@@ -404,7 +441,7 @@ class SwarmState:
             del self.artifacts[next(iter(self.artifacts))]
 
     def resolve_question(self, q: Question, by: str) -> None:
-        self.questions.pop(q.seq, None)
+        self.drop_question(q.seq)
         if q.spec:
             self.ack(q.spec, by)
 
@@ -418,11 +455,24 @@ class SwarmState:
             if now_ms - q.ts_ms <= window_ms:
                 yield q
         for seq in expired:
-            self.questions.pop(seq, None)
+            self.drop_question(seq)
 
     def pending_for(self, target: str, now_ms: int) -> list[Question]:
-        """Questions *target* still has to answer (the 30-minute TTL applies)."""
-        return [q for q in self.live_questions(now_ms, QUESTION_TTL_MS) if q.target == target]
+        """Questions *target* still has to answer (the 30-minute TTL applies).
+
+        Only *target*'s questions are looked at (the index), so a lint or a view costs the
+        same however many questions the rest of the swarm has open.
+        """
+        out, expired = [], []
+        for q in self.questions_to(target):
+            age = now_ms - q.ts_ms
+            if age > ASK_WINDOW_MS:
+                expired.append(q.seq)
+            elif age <= QUESTION_TTL_MS:
+                out.append(q)
+        for seq in expired:
+            self.drop_question(seq)
+        return out
 
     # -- messages ---------------------------------------------------------------------
     def address_msg(self, spec: str, sender: str, target: str, seq: int) -> None:
@@ -442,8 +492,8 @@ class SwarmState:
         box = self.inbox.get(session)
         if box is not None:
             box.pop(spec, None)
-        for q in [q for q in self.questions.values() if q.spec == spec and q.target == session]:
-            del self.questions[q.seq]
+        for q in [q for q in self.questions_to(session) if q.spec == spec]:
+            self.drop_question(q.seq)
 
     def note_asked(self, spec: str, session: str) -> None:
         """*session* asked a question carrying *spec* (it then sees private acks of it).
