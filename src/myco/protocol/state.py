@@ -235,7 +235,9 @@ class SwarmState:
 
     def __getstate__(self) -> dict[str, Any]:
         """Snapshots leave the derived data out (rebuilt on first use, or on load)."""
-        return {a.name: getattr(self, a.name) for a in self.__attrs_attrs__ if a.name not in DERIVED}
+        return {
+            a.name: getattr(self, a.name) for a in self.__attrs_attrs__ if a.name not in DERIVED
+        }
 
     def __setstate__(self, data: dict[str, Any]) -> None:
         for a in self.__attrs_attrs__:
