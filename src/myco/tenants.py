@@ -38,7 +38,7 @@ MAX_EVENTS_PER_POST = 500
 MSG_MAX_BYTES = 65536
 CLIENT_IDS_KEPT = 10_000
 #: rendered views kept per tenant (one per session and format; cleared when full)
-VIEWS_CACHED = 2000
+VIEWS_CACHED = 512
 #: records a filtered ``GET /events`` page reads at most (then it answers ``next_after``)
 HISTORY_SCAN_MAX = 20_000
 
