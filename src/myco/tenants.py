@@ -37,6 +37,8 @@ log = structlog.get_logger("myco.tenants")
 MAX_EVENTS_PER_POST = 500
 MSG_MAX_BYTES = 65536
 CLIENT_IDS_KEPT = 10_000
+#: a load that replays at least this many events freezes what it built (see TenantManager)
+FREEZE_AFTER = 100_000
 #: rendered views kept per tenant (one per session and format; cleared when full)
 VIEWS_CACHED = 512
 #: records a filtered ``GET /events`` page reads at most (then it answers ``next_after``)
@@ -554,7 +556,7 @@ class TenantManager:
     @property
     def known(self) -> int:
         """How many tenants the daemon knows (loaded or not)."""
-        return len(self._known | self._tenants.keys())
+        return len(self._known)  # every loaded tenant is in it (see _load)
 
     def know(self, tenant_id: str) -> None:
         """Remember that the store holds *tenant_id* (another replica created it)."""
@@ -612,16 +614,19 @@ class TenantManager:
             await self.daemon.storage.create_tenant(tenant_id)
         tenant = Tenant(tenant_id, self.daemon)
         # Replay creates many long-lived objects and no cycles: the cyclic GC would only
-        # rescan them. Freezing afterwards keeps them out of later collections too.
+        # rescan them. After a long replay, freezing keeps them out of later collections
+        # too (not after every load: a frozen cycle that becomes garbage is never freed).
         self._loads_running += 1
         gc.disable()
+        applied = 0
         try:
-            await tenant.load()
+            applied = await tenant.load()
         finally:
             self._loads_running -= 1
             if not self._loads_running:
                 gc.enable()
-                gc.freeze()
+                if applied >= FREEZE_AFTER:
+                    gc.freeze()
         self._tenants[tenant_id] = tenant
         self._known.add(tenant_id)
         self.evicted_at.pop(tenant_id, None)

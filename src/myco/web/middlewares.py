@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Awaitable, Callable
 
@@ -88,23 +87,17 @@ async def access_log_middleware(request: web.Request, handler: Handler) -> web.S
         if request.app[DAEMON].config.access_log:
             actor = request.get(ACTOR)
             route = request.match_info.route.resource
-            fields = {
-                "method": request.method,
-                "route": route.canonical if route is not None else request.path,
-                "status": status,
-                "ms": round((time.perf_counter() - start) * 1000, 2),
-                "tenant": actor.tenant_id[:8] if actor else None,
-                "session": request.match_info.get("session") or request.get(SESSION),
+            emit = log.info if failure is None else log.error
+            emit(
+                "request",
+                method=request.method,
+                route=route.canonical if route is not None else request.path,
+                status=status,
+                ms=round((time.perf_counter() - start) * 1000, 2),
+                tenant=actor.tenant_id[:8] if actor else None,
+                session=request.match_info.get("session") or request.get(SESSION),
                 **({"error": failure} if failure else {}),
-            }
-            # formatted and written once the answer is on its way (off the critical path)
-            asyncio.get_running_loop().call_soon(
-                _emit_access, log.info if failure is None else log.error, fields
             )
-
-
-def _emit_access(emit: Callable[..., object], fields: dict[str, object]) -> None:
-    emit("request", **fields)
 
 
 @web.middleware
