@@ -141,6 +141,8 @@ class Workload:
             ref = f"{rng.getrandbits(40):010x}"
             yield me, f"done {w.task} ref:{ref} result:tests-pass{re}", ""
             self.published.append(f"{me}.{w.task}")
+            if len(self.published) > 400:  # only the last 200 are ever drawn from
+                del self.published[:-200]
             if re:
                 w.directive = ""
             w.task = ""
