@@ -183,6 +183,29 @@ async def test_a_restarted_replica_starts_from_the_snapshot_in_redis(
     assert restored.state.sessions["FRONT"].status == "idle"
 
 
+async def test_a_replica_follows_tenants_it_never_loaded_from_their_top(
+    replicas: Replicas, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a, b = await replicas(2)
+    ta = await a.tenants.create(TID)
+    await ta.ingest("FRONT", [f"say line-{i}" for i in range(5)])
+    await eventually(lambda: TID in b.tenants)
+    assert b.tenants.get(TID) is None  # known, not loaded
+    assert b.tailer is not None
+    # its history is not read again when following (re)starts: it starts from the top
+    assert (await b.tailer.positions())[TID] == 5
+    applied: list[str] = []
+    monkeypatch.setattr(b.tenants, "know", applied.append)
+    await ta.ingest("FRONT", ["say while not loaded"])  # B has nothing to apply it to
+    await eventually(lambda: applied == [TID])
+    assert b.tenants.get(TID) is None
+    tb = await b.tenants.open(TID)  # first use: loaded from the store, then followed
+    assert tb is not None and tb.state.last_seq == 6
+    await ta.ingest("FRONT", ["say after the load"])
+    await tenant_on(b, 7)
+    assert views(tb) == views(ta)
+
+
 async def test_a_retry_through_the_other_replica_is_not_stored_twice(
     replicas: Replicas,
 ) -> None:

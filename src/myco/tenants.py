@@ -558,6 +558,10 @@ class TenantManager:
         """How many tenants the daemon knows (loaded or not)."""
         return len(self._known)  # every loaded tenant is in it (see _load)
 
+    def known_ids(self) -> list[str]:
+        """Every tenant the daemon knows (loaded or not)."""
+        return list(self._known)
+
     def know(self, tenant_id: str) -> None:
         """Remember that the store holds *tenant_id* (another replica created it)."""
         self._known.add(tenant_id)

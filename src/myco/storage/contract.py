@@ -141,6 +141,18 @@ class Following(Protocol):
 
 
 @runtime_checkable
+class Tops(Protocol):
+    """Optional, for a store with :class:`Following`: the last seq of many tenants at once.
+
+    Tenants load on first use, so a replica follows tenants it never loaded; with their
+    tops as positions, ``follow`` does not read their whole history only to have it ignored.
+    """
+
+    async def tops(self, tenant_ids: Sequence[str]) -> dict[str, int]:
+        """tenant id -> the highest seq stored (0 for a tenant without records)."""
+
+
+@runtime_checkable
 class Paging(Protocol):
     """Optional: read a page of records from a sequence number on, in time that follows the
     page, not the history (``GET /events?after=``). Without it the daemon replays."""

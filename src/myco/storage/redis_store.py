@@ -363,6 +363,22 @@ class RedisStorage:
             for change in await self._read(r, list(touched), cursors):
                 yield change
 
+    async def tops(self, tenant_ids: Sequence[str]) -> dict[str, int]:
+        """The last seq of each tenant (its ``seq`` key), pipelined (:class:`Tops`)."""
+        if self._tail is None:
+            raise RuntimeError("RedisStorage.tops before open()")
+        ids = [t for t in tenant_ids if filelog.is_tenant_id(t)]
+        out: dict[str, int] = {}
+        for i in range(0, len(ids), RESYNC_BATCH):
+            batch = ids[i : i + RESYNC_BATCH]
+            with self._guard():
+                async with self._tail.pipeline(transaction=False) as pipe:
+                    for tid in batch:
+                        _ = pipe.get(self.keys.tenant(tid, "seq"))
+                    got: Any = await pipe.execute()
+            out.update({tid: int(top or 0) for tid, top in zip(batch, got, strict=True)})
+        return out
+
     async def _check_not_behind(self, r: Redis, positions: Mapping[str, int]) -> None:
         """Log loudly when Redis holds fewer events of a tenant than this replica applied.
 

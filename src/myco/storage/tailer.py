@@ -21,7 +21,7 @@ import structlog
 
 from myco.protocol.engine import to_event
 from myco.protocol.events import Event, Record
-from myco.storage.contract import Change, Following, StorageUnavailable
+from myco.storage.contract import Change, Following, StorageUnavailable, Tops
 
 if TYPE_CHECKING:
     from myco.daemon import Daemon
@@ -98,12 +98,21 @@ class Tailer:
             with suppress(Exception):
                 task.result()
 
-    def positions(self) -> dict[str, int]:
-        """Where each tenant's state is: the loaded ones', and the evicted ones' at eviction
-        (tenants never loaded have no position: the store tells about them from the start)."""
+    async def positions(self) -> dict[str, int]:
+        """Where to follow each tenant from: a loaded one's state, an evicted one's seq at
+        eviction, and for one never loaded (nothing to apply to it) the store's top when
+        the store says (:class:`~myco.storage.contract.Tops`); otherwise the store tells
+        about it from the start."""
         tenants = self.daemon.tenants
         out = dict(tenants.evicted_at)
         out.update({t.id: t.state.last_seq for t in tenants})
+        if isinstance(self.storage, Tops):
+            never = [tid for tid in tenants.known_ids() if tid not in out]
+            if never:
+                tops = await self.storage.tops(never)
+                # loaded meanwhile: its state's seq, not the store's newer top
+                out.update({t: s for t, s in tops.items() if tenants.get(t) is None})
+                out.update({t.id: t.state.last_seq for t in tenants})
         return out
 
     async def run(self) -> None:
@@ -111,7 +120,7 @@ class Tailer:
         delay, down = BACKOFF_FIRST, False
         while not self._stopping:
             try:
-                async for change in self.storage.follow(self.positions()):
+                async for change in self.storage.follow(await self.positions()):
                     if down:
                         log.info("following the store again")
                         down, delay = False, BACKOFF_FIRST
