@@ -49,9 +49,12 @@ async def test_restart_keeps_leases_and_edits(tmp_path: Path) -> None:
     await first.storage.close()  # as if it crashed: a full replay, no snapshot
 
     second = await build(tmp_path)
+    assert await second.tenants.open(TENANT) is not None  # tenants load on first use
     assert sections(second, TENANT, now) == before
     await second.stop()  # writes a snapshot
     third = await build(tmp_path)
+    restored = await third.tenants.open(TENANT)
+    assert restored is not None and restored.snapshot_seq == restored.state.last_seq
     assert sections(third, TENANT, now) == before
     await third.stop()
     alice = before["markdown:ALICE"]
