@@ -304,7 +304,7 @@ def test_flag_wiring_pins_what_codex_reports_and_needs_no_bypass(
         "hooks.PostToolUse",
     ]
     assert "/venv/bin/myco hook codex prompt" in flags[0]
-    assert 'matcher="apply_patch"' in flags[2] and "hook codex pre-edit" in flags[2]
+    assert 'matcher="apply_patch"' in flags[3] and "hook codex pre-edit" in flags[3]
     assert calls == [[arg for f in flags for arg in ("-c", f)]]
     config = plan.files[codex_home / "config.toml"]
     assert config.count("sha256:from-codex") == 5  # prompt, stop, session start, 2 tools
