@@ -30,8 +30,8 @@ __all__ = ["cache_dir"]
 CLAUDE_CODE_VERSION = "2.1.197"
 TURN_TIMEOUT = 60.0
 
-#: internal verbs the agent hooks post themselves
-BOOKKEEPING = frozenset({"seen", "live"})
+#: internal verbs the agent hooks post themselves (deltas, receipts, liveness, edits)
+BOOKKEEPING = frozenset({"seen", "live", "edit", "clean"})
 
 
 def pytest_configure(config: pytest.Config) -> None:

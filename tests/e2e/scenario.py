@@ -33,8 +33,8 @@ from tests.daemon_process import call
 MARKER = "<!-- myco protocol v1 -->\n# myco view — "
 Reply = Any  # a scripted reply in the shape of the party's fake model
 
-#: internal verbs the agent hooks post themselves
-BOOKKEEPING = frozenset({"seen", "live"})
+#: internal verbs the agent hooks post themselves (deltas, receipts, liveness, edits)
+BOOKKEEPING = frozenset({"seen", "live", "edit", "clean"})
 
 
 class Party(NamedTuple):
