@@ -9,6 +9,7 @@ import pytest
 
 from myco import GuideEntry, VerbSpec, agent_guide, hookimpl
 from myco.cli import main
+from myco.default_plugins.context import GUIDE as CONTEXT_GUIDE
 from myco.plugins import Hooks
 from myco.protocol.events import Event
 from myco.protocol.state import SwarmState
@@ -40,6 +41,15 @@ class LeasePlugin:
         )
 
 
+#: the built-in context plugin's entry (deltas, receipts, liveness) follows the base text
+CONTEXT_ENTRY = "## Deltas, receipts and liveness\n\n" + CONTEXT_GUIDE
+
+
+def base_guide() -> str:
+    """What the built-ins teach: the packaged protocol, then the context plugin's entry."""
+    return agent_guide.read(agent_guide.PROTOCOL).rstrip("\n") + "\n\n" + CONTEXT_ENTRY
+
+
 #: the built-in plugin that adds to the base guide (claim/release, a "Files" entry);
 #: left out where a test compares with the base text
 EDITS = "myco.default_plugins.edits.plugin"
@@ -66,7 +76,7 @@ def test_the_edits_plugin_teaches_claim_release_and_files(role: str) -> None:
 @pytest.mark.parametrize("role", ["worker", "director"])
 def test_builtins_only_is_the_base_text(role: str) -> None:
     protocol, role_text = assembled(role)
-    assert protocol == agent_guide.read(agent_guide.PROTOCOL)
+    assert protocol == base_guide()
     expected = agent_guide.read(agent_guide.DIRECTOR) if role == "director" else ""
     assert role_text == expected
 
@@ -81,7 +91,8 @@ def test_plugin_verbs_and_entries_are_taught() -> None:
     ]
     assert worker.endswith(
         "- Session names are case-insensitive.\n\n"
-        "## Early\n\nFirst of the entries.\n\n"
+        + CONTEXT_ENTRY
+        + "\n## Early\n\nFirst of the entries.\n\n"
         "## Leases\n\nHold a file before editing it.\n"
     )
     director, role_text = assembled("director", LeasePlugin())
@@ -122,10 +133,10 @@ def test_myco_guide_command(
     monkeypatch.setenv("MYCO_LOAD_PLUGINS", "")  # built-ins only
     monkeypatch.setenv("MYCO_DISABLE_PLUGINS", EDITS)  # the one that adds to the base text
     assert main(["guide"]) == 0
-    assert capsys.readouterr().out == agent_guide.read(agent_guide.PROTOCOL)
+    assert capsys.readouterr().out == base_guide()
     assert main(["guide", "--role", "director"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith(agent_guide.read(agent_guide.PROTOCOL).rstrip("\n") + "\n\n")
+    assert out.startswith(base_guide().rstrip("\n") + "\n\n")
     assert out.endswith(agent_guide.read(agent_guide.DIRECTOR))
 
 

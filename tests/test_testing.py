@@ -80,8 +80,9 @@ def test_the_harness_plays_the_cli_against_a_daemon(
     context = json.loads(view.stdout)["hookSpecificOutput"]["additionalContext"]
     assert "# myco view — FRONT" in context
     # the same through `myco hook`, as a process
+    # (the second prompt gets the delta since the first: nothing new, one line)
     out = harness.run("prompt", {"prompt": "again"})
-    assert out.exit_code == 0 and "# myco view — FRONT" in out.stdout
+    assert out.exit_code == 0 and "myco: nothing new for FRONT" in out.stdout
     assert harness.errors() == []
 
 

@@ -260,7 +260,8 @@ def register_guide(guide: GuideRegistry) -> None:
     `VerbSpec.example` and `VerbSpec.summary`: a verb is taught without this hook. Entries
     added here ([`GuideEntry`][myco.registry.GuideEntry]) follow the base text as
     `## heading` sections, by `order`, for the roles they name (`"worker"`, `"director"`,
-    default both). With only the built-ins, the guide is the base text byte for byte.
+    default both). With only the built-ins, the guide is the base text followed by the
+    entries of the built-in plugins (deltas and receipts; files and leases).
 
     :param guide: call `guide.add(GuideEntry(heading, text), replace=False)`;
         `guide.verbs` is the verb registry.

@@ -56,6 +56,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "myco.default_plugins.transport_http",
     "myco.default_plugins.dashboard",
     "myco.default_plugins.edits.plugin",
+    "myco.default_plugins.context",
     "myco.adapters.claude_code.plugin",
     "myco.adapters.codex.plugin",
     "myco.adapters.aider.plugin",

@@ -299,14 +299,15 @@ def test_flag_wiring_pins_what_codex_reports_and_needs_no_bypass(
     assert [f.split("=", 1)[0] for f in flags] == [
         "hooks.UserPromptSubmit",
         "hooks.Stop",
+        "hooks.SessionStart",
         "hooks.PreToolUse",  # edit tracking and leases, on apply_patch only
         "hooks.PostToolUse",
     ]
     assert "/venv/bin/myco hook codex prompt" in flags[0]
-    assert 'matcher="apply_patch"' in flags[2] and "hook codex pre-edit" in flags[2]
+    assert 'matcher="apply_patch"' in flags[3] and "hook codex pre-edit" in flags[3]
     assert calls == [[arg for f in flags for arg in ("-c", f)]]
     config = plan.files[codex_home / "config.toml"]
-    assert config.count("sha256:from-codex") == 4
+    assert config.count("sha256:from-codex") == 5  # prompt, stop, session start, 2 tools
     assert plan.files[tmp_path / "proj" / "AGENTS.md"].startswith("<!-- myco:begin -->")
 
 

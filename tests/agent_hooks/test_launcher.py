@@ -91,7 +91,15 @@ def test_claude_launch_local_wiring_and_director_role(tmp_path: Path) -> None:
     assert "--settings" not in plan.argv
     assert plan.argv[1:] == ["--append-system-prompt", "YOU DIRECT", "--resume"]
     local = json.loads(plan.files[tmp_path / SETTINGS_LOCAL])
-    assert set(local["hooks"]) == {"UserPromptSubmit", "Stop", "PreToolUse", "PostToolUse"}
+    assert set(local["hooks"]) == {
+        "UserPromptSubmit",
+        "Stop",
+        "SessionStart",
+        "Notification",
+        "SessionEnd",
+        "PreToolUse",
+        "PostToolUse",
+    }
     pre = local["hooks"]["PreToolUse"][0]
     assert pre["matcher"] == "Edit|MultiEdit|NotebookEdit|Write"  # write tools only
     assert pre["hooks"][0]["command"].endswith("hook claude-code pre-edit")

@@ -30,6 +30,9 @@ __all__ = ["cache_dir"]
 CLAUDE_CODE_VERSION = "2.1.197"
 TURN_TIMEOUT = 60.0
 
+#: internal verbs the agent hooks post themselves (deltas, receipts, liveness, edits)
+BOOKKEEPING = frozenset({"seen", "live", "edit", "clean"})
+
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "e2e: runs a real agent CLI against a fake model")
@@ -223,4 +226,9 @@ def post(url: str, session: str, *lines: str) -> None:
 def lines_of(url: str, session: str) -> list[str]:
     status, body = call(url, "GET", "/events", TOKEN)
     assert status == 200, body
-    return [e["line"] for e in body["events"] if e["session"] == session]
+    # the hooks' own bookkeeping (``seen``, ``live``: deltas, receipts, liveness) is left out
+    return [
+        e["line"]
+        for e in body["events"]
+        if e["session"] == session and e["line"].split(None, 1)[0] not in BOOKKEEPING
+    ]

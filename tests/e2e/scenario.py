@@ -33,6 +33,9 @@ from tests.daemon_process import call
 MARKER = "<!-- myco protocol v1 -->\n# myco view — "
 Reply = Any  # a scripted reply in the shape of the party's fake model
 
+#: internal verbs the agent hooks post themselves (deltas, receipts, liveness, edits)
+BOOKKEEPING = frozenset({"seen", "live", "edit", "clean"})
+
 
 class Party(NamedTuple):
     session: str
@@ -118,7 +121,12 @@ def section(view: str, heading: str) -> str:
 def events_of(url: str, session: str) -> list[str]:
     status, body = call(url, "GET", "/events", TOKEN)
     assert status == 200, body
-    return [e["line"] for e in body["events"] if e["session"] == session]
+    # the hooks' own bookkeeping (``seen``, ``live``: deltas, receipts, liveness) is left out
+    return [
+        e["line"]
+        for e in body["events"]
+        if e["session"] == session and e["line"].split(None, 1)[0] not in BOOKKEEPING
+    ]
 
 
 def put_message(url: str, name: str, text: str) -> None:

@@ -75,7 +75,8 @@ def test_every_turn_sees_a_fresh_view_and_its_block_reaches_the_daemon_once(
         developer_after_prompt(turns[2], "task two"),
     )
     assert "# myco view — FRONT" in first and markers[0] in first
-    assert "# myco view — FRONT" in second and markers[1] in second
+    # the same thread: the second prompt gets the delta since the first view
+    assert "# myco delta — FRONT" in second and markers[1] in second
     assert markers[1] not in dumps(turns[1])
     assert lines_of(daemon.url, "FRONT") == [
         "start login-form",
@@ -99,7 +100,7 @@ def test_trust_pins_keep_the_users_config_and_a_second_run_changes_nothing(
     assert snapshots[0] == snapshots[1]
     text = snapshots[0][0].decode()
     assert text.startswith(user_part)
-    assert text.count("trusted_hash") == 2 and "<session-flags>" in text
+    assert text.count("trusted_hash") == 3 and "<session-flags>" in text  # + SessionStart
     assert snapshots[0][1].startswith(b"# Project rules\nUse tabs.\n\n<!-- myco:begin -->")
     assert b"<myco>" in snapshots[0][1]  # the protocol guide is in the managed block
     assert lines_of(daemon.url, "FRONT") == ["start x", "done x"]
@@ -160,7 +161,9 @@ def test_worker_delivers_queued_prompts_into_one_thread(
     turns = openai.turns("responses")
     assert "the queued job" in dumps(turns[0]) and "# myco view — BOT" in dumps(turns[0])
     assert "the queued job" in dumps(turns[1])  # resumed: the first prompt is history
-    assert "# myco view — BOT" in developer_after_prompt(turns[1], "the follow-up")
+    # resumed: the full view is history, the follow-up gets the one-line delta
+    assert "# myco view — BOT" in dumps(turns[1])
+    assert "myco: nothing new for BOT" in developer_after_prompt(turns[1], "the follow-up")
     assert lines_of(daemon.url, "BOT") == ["start queued-job", "done queued-job"]
 
 

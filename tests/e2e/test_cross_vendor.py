@@ -24,6 +24,10 @@ if TYPE_CHECKING:
 pytest_plugins = ("tests.e2e.clis",)
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
+#: these scenarios read the full view's sections (PENDING QUESTIONS, PEERS, RECENT EVENTS)
+#: on every turn: deltas are tested in test_context_claude.py
+FULL = {"MYCO_FULL_VIEW": "1"}
+
 
 def test_claude_asks_codex_with_a_message_and_aider_sees_the_exchange(
     make_agent: Callable[..., Agent],
@@ -33,9 +37,9 @@ def test_claude_asks_codex_with_a_message_and_aider_sees_the_exchange(
     openai: FakeOpenAI,
     daemon: DaemonProcess,
 ) -> None:
-    front = scenario.claude_party(make_agent("FRONT"), model)
-    back = scenario.codex_party(make_codex("BACK", sandbox="danger-full-access"), openai)
-    docs = scenario.aider_party(make_aider("DOCS"), openai)
+    front = scenario.claude_party(make_agent("FRONT", **FULL), model)
+    back = scenario.codex_party(make_codex("BACK", sandbox="danger-full-access", **FULL), openai)
+    docs = scenario.aider_party(make_aider("DOCS", **FULL), openai)
     question = "Which token format do you issue: JWT (HS256) or opaque? Expiry?"
     obj, answer = "token-format", "jwt-hs256-15min"
 

@@ -31,6 +31,10 @@ pytest_plugins = ("tests.e2e.clis", "tests.e2e.gemini_fixtures")
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 _HOOK_CONTEXT = re.compile(r"^<hook_context>(.*)</hook_context>$", re.DOTALL)
 
+#: these scenarios read the full view's sections (PENDING QUESTIONS, PEERS, RECENT EVENTS)
+#: on every turn: deltas are tested in test_context_claude.py
+FULL = {"MYCO_FULL_VIEW": "1"}
+
 
 def gemini_party(agent: GeminiAgent, model: FakeGemini) -> scenario.Party:
     """A Gemini CLI session (``GeminiAgent`` + ``FakeGemini``) with its shell tool."""
@@ -86,9 +90,9 @@ def test_a_gemini_session_sees_claude_ask_codex_and_both_peers(
     gemini_model: FakeGemini,
     daemon: DaemonProcess,
 ) -> None:
-    front = scenario.claude_party(make_agent("FRONT"), model)
-    back = scenario.codex_party(make_codex("BACK", sandbox="danger-full-access"), openai)
-    gem = gemini_party(make_gemini("GEM"), gemini_model)
+    front = scenario.claude_party(make_agent("FRONT", **FULL), model)
+    back = scenario.codex_party(make_codex("BACK", sandbox="danger-full-access", **FULL), openai)
+    gem = gemini_party(make_gemini("GEM", **FULL), gemini_model)
     question = "Which token format do you issue: JWT (HS256) or opaque? Expiry?"
     obj, answer = "token-format", "jwt-hs256-15min"
 
@@ -110,8 +114,8 @@ def test_claude_asks_the_gemini_session_which_reads_the_message_and_answers(
     gemini_model: FakeGemini,
     daemon: DaemonProcess,
 ) -> None:
-    front = scenario.claude_party(make_agent("FRONT"), model)
-    gem = gemini_party(make_gemini("GEM"), gemini_model)
+    front = scenario.claude_party(make_agent("FRONT", **FULL), model)
+    gem = gemini_party(make_gemini("GEM", **FULL), gemini_model)
     question = "Does the login page need the legacy SSO button? Yes or no, and why."
     obj, answer = "sso-button", "no-legacy-sso-removed-in-v3"
 

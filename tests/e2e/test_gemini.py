@@ -112,10 +112,14 @@ def test_every_turn_sees_a_fresh_view_and_its_block_reaches_the_daemon_once(
     assert all("# myco view — GEM" in dumps(t) for t in turns)
     assert markers[0] in dumps(turns[0]) and markers[0] in dumps(turns[1])
     assert markers[1] not in dumps(turns[1]) and markers[1] in dumps(turns[2])
-    # The view is a <hook_context> part of the prompt itself, fresh on every prompt.
-    for body, marker in ((turns[0], markers[0]), (turns[2], markers[1])):
+    # The view is a <hook_context> part of the prompt itself: the full view first, then
+    # (the same conversation resumed) the delta since it.
+    for body, marker, heading in (
+        (turns[0], markers[0], "# myco view — GEM"),
+        (turns[2], markers[1], "# myco delta — GEM"),
+    ):
         [context] = hook_contexts(body)
-        assert "# myco view — GEM" in context and marker in context
+        assert heading in context and marker in context
     expected = ["start login-form", "need BACK.auth-api", "done login-form result:ok"]
     assert lines_of(daemon.url, "GEM") == expected
 

@@ -309,6 +309,11 @@ HEADINGS = {
     "## RECENT EVENTS",
     "## PENDING QUESTIONS",
     "## PENDING MESSAGES",
+    # the context plugin's sections (deltas, receipts, liveness)
+    "## STALLS",
+    "## UNSEEN",
+    "## LIVENESS",
+    "## YOUR OPEN ASKS",
 }
 _TAG = re.compile(r"<[A-Za-z/!?]")
 _PIPE = re.compile(r"(?<!\\)\|")

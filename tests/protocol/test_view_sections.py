@@ -257,15 +257,21 @@ def test_json_view_has_plugin_sections() -> None:
     )
     swarm.post("front", "say hi")
     body = json.loads(swarm.view("back", "json"))
+    # the built-in context plugin's sections give data, so they are listed too
+    context = {"STALLS": [], "YOUR OPEN ASKS": [], "LIVENESS": {}}
     assert body["sections"] == {
         "SAYS": ["- FRONT: 1 say(s)"],
         "RAW": {"me": "BACK"},
         "CONFLICTS": [],  # the built-in edits plugin's sections are plugin sections too
         "LEASES": [],
+        **context,
     }
     assert "NOW" not in body["sections"]  # built-ins are the structured fields
     director = json.loads(swarm.view("director", "json"))["sections"]
-    assert set(director) == {"SAYS", "RAW", "DIRECTOR ONLY", "CONFLICTS", "LEASES"}
+    assert set(director) == {
+        *("SAYS", "RAW", "DIRECTOR ONLY", "CONFLICTS", "LEASES", "UNSEEN"),
+        *context,
+    }
 
 
 @pytest.mark.parametrize("budget", [0, 50, 300, 700, 1000])

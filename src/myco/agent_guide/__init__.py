@@ -7,7 +7,8 @@ the copies are identical).
 :func:`assemble` is what agents read (``myco guide``, and the managed block ``myco run``
 writes): the protocol guide whose verbs table lists every registered verb (its
 ``VerbSpec.example`` and ``summary``), then the entries of the ``register_guide`` hook for
-the session's role. With only the built-ins installed it is the base text, byte for byte.
+the session's role. With only the built-ins installed it is the base text, then the
+built-in plugins' entries (deltas and receipts; files and leases).
 """
 
 from __future__ import annotations

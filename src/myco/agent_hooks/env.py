@@ -38,6 +38,8 @@ CORE_VERBS = frozenset(
         "release",
         "edit",
         "clean",
+        "seen",
+        "live",
     }
 )
 
@@ -57,6 +59,8 @@ class HookEnv(NamedTuple):
     budget: float
     debug: bool
     verbs: frozenset[str]
+    #: ``MYCO_FULL_VIEW``: inject the full view on every prompt (no deltas, no receipts)
+    full_views: bool = False
 
     @property
     def tenant_key(self) -> str:
@@ -127,4 +131,5 @@ def read_env(env: Mapping[str, str] | None = None, cwd: str = "") -> HookEnv:
         budget=hook_budget(env),
         debug=bool(env.get("MYCO_HOOK_DEBUG")),
         verbs=verbs or CORE_VERBS,
+        full_views=flag(env, "MYCO_FULL_VIEW"),
     )

@@ -42,6 +42,7 @@ BUILTIN_VERBS: dict[str, frozenset[str]] = {
     ),
     "myco.default_plugins.verbs_messaging": frozenset({"ask", "reply", "say", "direct"}),
     "myco.default_plugins.edits.plugin": frozenset({"claim", "release", "edit", "clean"}),
+    "myco.default_plugins.context": frozenset({"seen", "live"}),
 }
 
 

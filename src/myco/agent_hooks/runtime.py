@@ -197,12 +197,130 @@ def begin_turn(ctx: HookContext, prompt: str | None = None) -> BeginResult:
     """Before a prompt reaches the model: flush the outbox, fetch the view to inject.
 
     Slash commands (``/clear``, ``/model``) get no view: they never reach the model.
+    With the daemon's context plugin, the first prompt (and the first after
+    :func:`session_start`) gets the full view, later ones a delta (:func:`fetch_context`).
     """
     delivery = deliver(ctx)
     said = [*delivery.notices, *(notices.poke(ctx.session, p) for p in delivery.pokes)]
     if prompt is not None and prompt.lstrip().startswith("/"):
         return BeginResult("", said)
-    return BeginResult(fetch_view(ctx), said)
+    if ctx.env.full_views:
+        return BeginResult(fetch_view(ctx), said)
+    return BeginResult(fetch_context(ctx), said)
+
+
+# -- deltas, receipts, liveness -------------------------------------------------------
+class ViewState(NamedTuple):
+    """What this session's hook injected last: the view's revision, the agent turn."""
+
+    #: ``None``: inject the full view next (first prompt, compaction, resume, clear)
+    rev: int | None
+    turn: int
+    #: the daemon answered the delta route: it knows ``seen`` and ``live``
+    context: bool = False
+    #: the CLI's conversation id (payload ``session_id``) the view was injected into
+    conversation: str = ""
+
+
+_MARKER_RE = re.compile(r"^<!-- myco rev:(\d+) (full|delta|nothing)[^>]*-->\n?")
+
+
+def _view_state_path(ctx: HookContext) -> Path:
+    return ctx.env.state_dir / "views" / ctx.env.tenant_key / ctx.session
+
+
+def load_view_state(ctx: HookContext) -> ViewState:
+    try:
+        data = json.loads(_view_state_path(ctx).read_text(encoding="utf-8"))
+        rev, turn = data.get("rev"), data.get("turn")
+        return ViewState(
+            rev if isinstance(rev, int) and rev >= 0 else None,
+            turn if isinstance(turn, int) and turn >= 0 else 0,
+            data.get("context") is True,
+            str(data.get("conversation") or "")[:200],
+        )
+    except (OSError, ValueError, AttributeError):
+        return ViewState(None, 0)
+
+
+def save_view_state(ctx: HookContext, state: ViewState) -> None:
+    path = _view_state_path(ctx)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps(state._asdict()), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:
+        ctx.log(f"view state not saved: {exc}")
+
+
+def fetch_context(ctx: HookContext, limit: int = VIEW_LIMIT) -> str:
+    """The delta since the view this session injected last (the full view when none).
+
+    Reports what it returns as injected (``seen view rev:N turn:T``) so that the daemon
+    keeps the revision and the askers get their receipts. A daemon without the context
+    plugin (404) gets the plain view every time.
+    """
+    if ctx.daemon_down:
+        return ""
+    before = load_view_state(ctx)
+    turn = before.turn + 1
+    query = f"?turn={turn}" + ("" if before.rev is None else f"&seen={before.rev}")
+    try:
+        resp = http.request(
+            "GET",
+            ctx.env.url,
+            f"/view/{quote(ctx.session, safe='')}/delta{query}",
+            ctx.deadline,
+            token=ctx.env.token,
+        )
+    except http.HTTPFailure as exc:
+        ctx.daemon_down = True
+        ctx.log(f"delta unavailable: {exc}")
+        return ""
+    if resp.status == 404:
+        return fetch_view(ctx, limit)
+    if resp.status != 200 or not resp.content_type.startswith("text/markdown"):
+        ctx.log(f"delta: HTTP {resp.status} {resp.content_type}")
+        return ""
+    text = resp.body.decode("utf-8", errors="replace")
+    m = _MARKER_RE.match(text)
+    if m is None:
+        return clip(text, limit)
+    rev = int(m.group(1))
+    save_view_state(ctx, ViewState(rev, turn, True, ctx.payload_str("session_id")))
+    if "seen" in ctx.env.verbs:
+        line = f"seen view rev:{rev} turn:{turn}"
+        deliver(ctx, new_batch(ctx, [line], f"seen:{rev}:{turn}"))
+    return clip(text[m.end() :], limit)
+
+
+def session_start(ctx: HookContext, source: str) -> None:
+    """A new, cleared or compacted conversation: the next prompt gets the full view.
+
+    Whatever the conversation held before is gone (or summarised), so the delta base is
+    dropped; the turn count goes on. Resuming the very conversation the last view went
+    into (same payload ``session_id``, as ``claude -p --resume`` and ``myco worker`` do)
+    keeps the base: its history holds that view. The daemon hears ``live started``.
+    """
+    before = load_view_state(ctx)
+    conversation = ctx.payload_str("session_id")
+    same = source == "resume" and bool(conversation) and conversation == before.conversation
+    if before.rev is not None and not same:
+        save_view_state(ctx, before._replace(rev=None))
+    source = re.sub(r"[^a-z0-9_-]", "", source.lower())[:32]
+    report_live(ctx, "started", f"source:{source}" if source else "")
+
+
+def report_live(ctx: HookContext, what: str, detail: str = "") -> Delivery:
+    """Post ``live WHAT`` (a lifecycle state) when the daemon knows the verb.
+
+    Only once a prompt found the daemon's delta route (the context plugin is there).
+    """
+    if "live" not in ctx.env.verbs or not load_view_state(ctx).context:
+        return Delivery()
+    line = f"live {what} {detail}".rstrip()
+    return deliver(ctx, None, new_batch(ctx, [line]))  # sent now or never: a stale state misleads
 
 
 # -- events ---------------------------------------------------------------------------
@@ -232,8 +350,12 @@ def new_batch(ctx: HookContext, lines: Sequence[str], turn_key: str = "") -> Bat
     }
 
 
-def deliver(ctx: HookContext, batch: Batch | None = None) -> Delivery:
-    """Queue *batch* (if any) behind what the outbox holds, then send all of it in order."""
+def deliver(ctx: HookContext, batch: Batch | None = None, then: Batch | None = None) -> Delivery:
+    """Queue *batch* (if any) behind what the outbox holds, then send all of it in order.
+
+    *then* (a lifecycle report) is sent last, only when everything before it went out;
+    it is never queued: a late ``live idle`` would only mislead.
+    """
     outbox = ctx.outbox
     try:
         with outbox.locked(ctx.deadline.sub(0.3)) as have_lock:
@@ -244,14 +366,17 @@ def deliver(ctx: HookContext, batch: Batch | None = None) -> Delivery:
             if batch is not None:
                 outbox.append(batch)
             pending = outbox.load()
-            if not pending or ctx.daemon_down:
+            if ctx.daemon_down:
                 return Delivery(pending=len(pending))
-            return _flush(ctx, outbox, pending)
+            delivery = _flush(ctx, outbox, pending) if pending else Delivery()
     except OSError as exc:  # unwritable state dir: send directly, without a safety net
         ctx.log(f"outbox unusable: {exc}")
         if batch is None or ctx.daemon_down:
             return Delivery(pending=1 if batch else 0)
-        return _flush(ctx, None, [batch])
+        delivery = _flush(ctx, None, [batch])
+    if then is not None and not delivery.pending and not ctx.daemon_down:
+        _post(ctx, then)
+    return delivery
 
 
 def _flush(ctx: HookContext, outbox: Outbox | None, pending: list[Batch]) -> Delivery:
@@ -364,7 +489,10 @@ def finish_turn(ctx: HookContext, turn: Turn) -> StopResult:
     if cap.unknown:
         said.append(notices.unknown_lines(cap.unknown, ctx.env.verbs))
     batch = new_batch(ctx, cap.lines, turn.key) if cap.lines else None
-    delivery = deliver(ctx, batch)
+    idle = None
+    if "live" in ctx.env.verbs and load_view_state(ctx).context:
+        idle = new_batch(ctx, ["live idle"], turn.key + ":idle" if turn.key else "")
+    delivery = deliver(ctx, batch, idle)
     said.extend(delivery.notices)
     said.extend(notices.poke(ctx.session, p) for p in delivery.pokes)
     if delivery.pending:
@@ -402,3 +530,36 @@ def _first_enforcement(ctx: HookContext, turn_key: str) -> bool:
 def state_path(ctx: HookContext, *parts: str) -> Path:
     """A path under the hook state directory, for adapters that keep their own state."""
     return ctx.env.state_dir.joinpath(*parts)
+
+
+# -- lifecycle hooks ------------------------------------------------------------------
+#: myco's lifecycle event names, as adapters wire them (``myco hook AGENT <event>``)
+SESSION_START = "session-start"
+COMPACTED = "compacted"
+NOTIFY = "notify"
+SESSION_END = "session-end"
+LIFECYCLE_EVENTS = frozenset({SESSION_START, COMPACTED, NOTIFY, SESSION_END})
+#: notification types that mean "the agent waits for nobody" rather than for its human
+IDLE_NOTIFICATIONS = frozenset({"idle_prompt", "auth_success"})
+
+
+def lifecycle(ctx: HookContext) -> bool:
+    """Handle a lifecycle event (True) or say it is not one (False). Prints nothing.
+
+    ``session-start`` (payload ``source``: startup, resume, clear, compact) and
+    ``compacted`` (a CLI's compaction event) make the next prompt inject the full view;
+    ``notify`` reports ``awaiting-human`` (a permission or input prompt; Claude Code's
+    ``idle_prompt`` means idle); ``session-end`` reports ``ended``.
+    """
+    if ctx.event == SESSION_START:
+        session_start(ctx, ctx.payload_str("source") or "startup")
+    elif ctx.event == COMPACTED:
+        session_start(ctx, "compact")
+    elif ctx.event == NOTIFY:
+        kind = ctx.payload_str("notification_type")
+        report_live(ctx, "idle" if kind in IDLE_NOTIFICATIONS else "awaiting-human")
+    elif ctx.event == SESSION_END:
+        report_live(ctx, "ended")
+    else:
+        return False
+    return True

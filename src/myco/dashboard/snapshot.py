@@ -253,9 +253,18 @@ def sessions(
                 "questions": asked.get(name, 0),
                 "directives": owed.get(name, 0),
                 "inbox": len(state.inbox.get(name, {})),
+                "liveness": liveness_of(state, name, now),
             }
         )
     return out
+
+
+def liveness_of(state: SwarmState, name: str, now: int) -> str | None:
+    """The context plugin's liveness label (``idle 3min``), None when it is not running."""
+    from myco.default_plugins.context.ledger import KEY
+    from myco.default_plugins.context.liveness import label
+
+    return label(state, name, now) if KEY in state.extras else None
 
 
 def snapshot(

@@ -8,6 +8,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
+from myco.names import ALL
 from myco.protocol.events import Event, Record
 from myco.protocol.grammar import _GLOBAL_ONLY, channels_of, parse_kvs, parse_line
 from myco.protocol.state import SwarmState
@@ -63,8 +64,11 @@ def lint(state: SwarmState, event: Event, now_ms: int) -> list[str]:
             f"unknown verb {event.verb!r}: recorded, but it changes nothing.{hint} "
             f"Verbs: {', '.join(s.name for s in public)}."
         )
-    elif spec.lint is not None:
-        out.extend(spec.lint(state, event, now_ms))
+    else:
+        if spec.target:
+            out.extend(_unknown_target(state, event))
+        if spec.lint is not None:
+            out.extend(spec.lint(state, event, now_ms))
     ref = event.kvs.get("spec", "")
     if ref.startswith("msg/") and ref[4:] not in state.msg_names:
         out.append(missing_msg(ref[4:]))
@@ -78,6 +82,19 @@ def missing_msg(name: str) -> str:
         f"`myco msg put {name} FILE` (or inline `msgs` on this same post, or POST "
         f"/msg/{name}) or drop the spec: pointer — the recipient gets a 404 otherwise."
     )
+
+
+def _unknown_target(state: SwarmState, event: Event) -> list[str]:
+    """``ask BAKC``: a target nobody has heard of, close to a session that exists."""
+    obj = event.obj
+    target = state.sessions.get(obj)
+    if not obj or obj == ALL or (target is not None and target.last_seen_ms is not None):
+        return []
+    known = [n for n, s in state.sessions.items() if s.last_seen_ms is not None and n != obj]
+    close = difflib.get_close_matches(obj, known, n=1, cutoff=0.75)
+    if not close:
+        return []  # perhaps a session that has not started yet
+    return [f"no session {obj} has posted yet: did you mean {close[0]}?"]
 
 
 def _did_you_mean(word: str, public: Iterable[VerbSpec]) -> str:

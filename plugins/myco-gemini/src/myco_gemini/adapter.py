@@ -28,6 +28,7 @@ from myco.agent_hooks.runtime import (
     Turn,
     begin_turn,
     finish_turn,
+    session_start,
 )
 from myco_gemini.chat import WRITE_TOOLS, ChatTurn, read_turn
 
@@ -83,7 +84,8 @@ class Gemini:
             turn, said = turn_from_payload(ctx)
             result = finish_turn(ctx, turn)
             return HookOutput(stop_output(result._replace(notices=[*said, *result.notices])))
-        if ctx.event == "start":
+        if ctx.event == "start":  # SessionStart: the next prompt gets the full view again
+            session_start(ctx, ctx.payload_str("source") or "startup")
             return HookOutput(start_output(role_for(ctx.session)))
         ctx.log(f"unknown event {ctx.event!r}")
         return HookOutput(dump({}))

@@ -62,6 +62,9 @@ class Aider:
     # -- hooks (called by the shim) ---------------------------------------------------
     def hook(self, ctx: HookContext) -> HookOutput:
         if ctx.event == "prompt":
+            # the view is a read-only file Aider re-sends whole on every call (replaced,
+            # not piling up in the history): it must always be the full view, never a delta
+            ctx.env = ctx.env._replace(full_views=True)
             begin = begin_turn(ctx)
             return HookOutput(
                 _dump({"view": begin.view, "down": ctx.daemon_down, "notices": begin.notices})

@@ -17,13 +17,20 @@ from typing import Any
 
 from myco.adapters import HeadlessRun, HookOutput, LaunchPlan, LaunchRequest
 from myco.agent_hooks import output
-from myco.agent_hooks.runtime import HookContext, Turn
+from myco.agent_hooks.runtime import HookContext, Turn, lifecycle
 from myco.agent_hooks.transcript import tail_records
 
 #: tools whose use means the turn changed files (Bash is not counted: it may only read)
 WRITE_TOOLS = frozenset({"Edit", "MultiEdit", "Write", "NotebookEdit"})
-#: hook events myco wires, by the ``myco hook claude-code <event>`` name
-EVENTS = {"prompt": "UserPromptSubmit", "stop": "Stop"}
+#: hook events myco wires, by the ``myco hook claude-code <event>`` name (the lifecycle
+#: ones feed deltas and liveness: ``myco.agent_hooks.runtime.lifecycle``)
+EVENTS = {
+    "prompt": "UserPromptSubmit",
+    "stop": "Stop",
+    "session-start": "SessionStart",
+    "notify": "Notification",
+    "session-end": "SessionEnd",
+}
 #: tool hooks (edit tracking and leases), wired for the write tools only
 TOOL_EVENTS = {"pre-edit": "PreToolUse", "post-edit": "PostToolUse"}
 TOOL_MATCHER = "|".join(sorted(WRITE_TOOLS))
@@ -130,6 +137,8 @@ class ClaudeCode:
     def hook(self, ctx: HookContext) -> HookOutput:
         if ctx.event in TOOL_EVENTS:
             return tool_hook(ctx)
+        if lifecycle(ctx):
+            return HookOutput()
         if ctx.event == "stop":
             from myco.agent_hooks.edits import report_committed
 

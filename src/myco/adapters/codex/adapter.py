@@ -22,10 +22,12 @@ from typing import Any
 
 from myco.adapters import HeadlessRun, HookOutput, LaunchPlan, LaunchRequest
 from myco.agent_hooks import output
-from myco.agent_hooks.runtime import HookContext, Turn
+from myco.agent_hooks.runtime import HookContext, Turn, lifecycle
 from myco.agent_hooks.transcript import tail_records
 
-EVENTS = {"prompt": "UserPromptSubmit", "stop": "Stop"}
+#: SessionStart feeds deltas (``myco.agent_hooks.runtime.lifecycle``); PostCompact and
+#: SessionEnd are in Codex's schemas but not verified yet, so they are not wired
+EVENTS = {"prompt": "UserPromptSubmit", "stop": "Stop", "session-start": "SessionStart"}
 #: tool hooks (edit tracking and leases) on the patch tool only
 TOOL_EVENTS = {"pre-edit": "PreToolUse", "post-edit": "PostToolUse"}
 TOOL_MATCHER = "apply_patch"
@@ -146,6 +148,8 @@ class Codex:
     def hook(self, ctx: HookContext) -> HookOutput:
         if ctx.event in TOOL_EVENTS:
             return tool_hook(ctx)
+        if lifecycle(ctx):
+            return HookOutput()
         if ctx.event == "stop":
             from myco.agent_hooks.edits import report_committed
 
