@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -12,7 +15,8 @@ import aiohttp
 import myco_mcp
 import pytest
 from aiohttp.test_utils import TestServer
-from mcp import ClientSession
+from mcp import ClientSession, StdioServerParameters
+from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 from mcp.shared.exceptions import MCPError
@@ -23,7 +27,6 @@ from myco.daemon import Daemon
 from myco.plugins import make_plugin_manager
 from myco.web.app import create_app
 from tests.conftest import TOKEN, TOKEN2
-
 
 
 class Served:
@@ -389,3 +392,89 @@ async def test_openapi_documents_the_plugins_paths(serve: Serve) -> None:
     assert status == 200
     assert {"/mcp", "/search", "/threads/{id}"} <= set(doc["paths"])
     assert "SearchHit" in doc["components"]["schemas"]
+
+
+# -- command line: the stdio bridge, search and thread ----------------------------------
+
+
+def cli_env(served: Served, token: str = TOKEN) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MYCO_")}
+    return {**env, "MYCO_URL": served.url, "MYCO_TOKEN": token}
+
+
+async def myco(served: Served, *args: str, token: str = TOKEN) -> tuple[int, str, str]:
+    """``myco ARGS`` as a process (asynchronously: the daemon serves from this loop)."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "myco",
+        *args,
+        env=cli_env(served, token),
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), 60)
+    return proc.returncode or 0, out.decode(), err.decode()
+
+
+@pytest.mark.slow
+async def test_stdio_bridge_serves_the_same_tools_as_the_session(serve: Serve) -> None:
+    served = await serve()
+    await served.post("BOB", "say hello from http")
+    params = StdioServerParameters(
+        command=sys.executable, args=["-m", "myco", "mcp", "ALICE"], env=cli_env(served)
+    )
+    async with (
+        stdio_client(params) as (read, write),
+        ClientSession(read, write) as client,
+    ):
+        await client.initialize()
+        names = {t.name for t in (await client.list_tools()).tools}
+        assert {"get_view", "post_events", "search", "thread"} <= names
+        assert "hello from http" in await call(client, "get_view")
+        posted = await call(client, "post_events", lines=["say hello from stdio"])
+        assert len(posted["seq"]) == 1
+        hits = (await call(client, "search", query="stdio"))["hits"]
+        assert [h["session"] for h in hits] == ["ALICE"]  # it acted as ALICE
+    async with served.mcp(session="BOB") as bob:
+        assert "hello from stdio" in await call(bob, "get_view")
+
+
+@pytest.mark.slow
+async def test_stdio_bridge_with_a_session_token_of_another_session_is_refused(
+    serve: Serve,
+) -> None:
+    served = await serve()
+    env = cli_env(served, session_token(TOKEN, "BOB"))
+    params = StdioServerParameters(
+        command=sys.executable, args=["-m", "myco", "mcp", "ALICE"], env=env
+    )
+    async with (
+        stdio_client(params) as (read, write),
+        ClientSession(read, write) as client,
+    ):
+        await client.initialize()
+        assert "may only act as session BOB" in await refused(client, "get_view")
+
+
+@pytest.mark.slow
+async def test_search_and_thread_commands(serve: Serve) -> None:
+    served = await serve()
+    ask = await served.post("ALICE", "ask BOB which lobster recipe?")
+    await served.post("BOB", "reply ALICE the lobster one")
+    await served.post("ALICE", "private lobster secret")
+    code, out, err = await myco(served, "search", "lobster", "--session", "BOB")
+    assert code == 0, err
+    assert "ask BOB which lobster recipe?" in out and f"(thread {ask['seq'][0]})" in out
+    assert "secret" not in out
+    code, out, err = await myco(served, "thread", str(ask["seq"][0]), "--json")
+    assert code == 0, err
+    assert [e["line"] for e in json.loads(out)["events"]] == [
+        "ask BOB which lobster recipe?",
+        "reply ALICE the lobster one",
+    ]
+    code, out, err = await myco(served, "thread", "nope")
+    assert code == 1 and "a thread id is a number" in err and "Traceback" not in err
+    code, out, err = await myco(served, "thread", "9999")
+    assert code == 1 and "no thread 9999" in err and "Traceback" not in err

@@ -31,11 +31,11 @@ CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS events(
     seq INTEGER PRIMARY KEY, ts INTEGER NOT NULL, session TEXT NOT NULL, line TEXT NOT NULL);
 CREATE VIRTUAL TABLE IF NOT EXISTS events_fts USING fts5(
-    session, line, content='events', content_rowid='seq');
+    session, line, content='events', content_rowid='seq', tokenize='porter unicode61');
 CREATE TABLE IF NOT EXISTS msgs(id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL,
     body TEXT NOT NULL);
 CREATE VIRTUAL TABLE IF NOT EXISTS msgs_fts USING fts5(
-    name, body, content='msgs', content_rowid='id');
+    name, body, content='msgs', content_rowid='id', tokenize='porter unicode61');
 CREATE TABLE IF NOT EXISTS msg_refs(name TEXT NOT NULL, seq INTEGER NOT NULL,
     PRIMARY KEY(name, seq)) WITHOUT ROWID;
 """
