@@ -16,38 +16,28 @@ A third-party transport plugin (entry point ``mcp`` in the ``myco`` group). It i
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from myco import hookimpl
-from myco.options import Option, OptionRegistry
-
 if TYPE_CHECKING:
-    from myco.adapters import Adapter
     from myco.cli.registry import CommandRegistry
     from myco.daemon import Daemon
+    from myco.options import OptionRegistry
     from myco.protocol.events import Event
-    from myco.registry import AdapterRegistry, TransportRegistry, VerbRegistry
+    from myco.registry import TransportRegistry, VerbRegistry
     from myco.tenants import Tenant
     from myco_mcp.search import Library
 
+__version__ = "0.1.0"
 PLUGIN = "mcp"
-
-#: ``--search-dir`` / ``$MYCO_SEARCH_DIR``
-SEARCH_DIR = Option(
-    PLUGIN,
-    "search_dir",
-    "directory of the full-text search indexes, one SQLite file per tenant, rebuilt from "
-    "the log when missing (default: DATA_DIR/search; `memory` keeps them in memory)",
-    default="",
-    metavar="DIR",
-)
 
 
 def library_of(daemon: Daemon) -> Library:
     """The daemon's :class:`~myco_mcp.search.Library` (created on first use)."""
     from myco_mcp.search import Library
+    from myco_mcp.settings import SEARCH_DIR
 
     found = daemon.extras.get(PLUGIN)
     if isinstance(found, Library):
@@ -58,45 +48,40 @@ def library_of(daemon: Daemon) -> Library:
     return library
 
 
-@hookimpl
 def register_transports(transports: TransportRegistry) -> None:
     from myco_mcp.transport import McpTransport
 
     transports.add(McpTransport(library_of))
 
 
-@hookimpl
 def register_verbs(verbs: VerbRegistry) -> None:
     from myco_mcp.threads import observe
 
     verbs.observe(observe)
 
 
-@hookimpl
 def register_serve_options(options: OptionRegistry) -> None:
+    from myco_mcp.settings import SEARCH_DIR
+
     options.add(SEARCH_DIR)
 
 
-@hookimpl
 def startup(daemon: Daemon) -> None:
     library = library_of(daemon)
     for tenant in daemon.tenants:
         library.index_for(tenant)  # catches up from the store in the background
 
 
-@hookimpl
 async def shutdown(daemon: Daemon) -> None:
     found = daemon.extras.get(PLUGIN)
     if found is not None:
         await found.close()
 
 
-@hookimpl
 def events_ingested(tenant: Tenant, events: Sequence[Event]) -> None:
     library_of(tenant.daemon).ingested(tenant, events)
 
 
-@hookimpl
 def register_commands(commands: CommandRegistry) -> None:
     from myco_mcp.commands import COMMANDS
 
@@ -104,9 +89,26 @@ def register_commands(commands: CommandRegistry) -> None:
         commands.add(command)
 
 
-@hookimpl
-def register_adapters(adapters: AdapterRegistry) -> None:
-    from myco_mcp.opencode import OpenCodeAdapter
+def register_adapters(adapters: object) -> None:
+    """Add the ``opencode`` adapter (to an ``AdapterRegistry``, or the hook path's stand-in)."""
+    from myco_mcp.opencode import ADAPTER
 
-    adapter: Adapter = OpenCodeAdapter()
-    adapters.add(adapter)
+    adapters.add(ADAPTER)  # type: ignore[attr-defined]
+
+
+# Marked only where a plugin manager loads the module: ``myco hook`` may import it while
+# looking for another adapter and must not pay for pluggy (as in myco-gemini).
+if "pluggy" in sys.modules:
+    from myco import hookimpl
+
+    for _hook in (
+        register_transports,
+        register_verbs,
+        register_serve_options,
+        startup,
+        shutdown,
+        events_ingested,
+        register_commands,
+        register_adapters,
+    ):
+        hookimpl(_hook)

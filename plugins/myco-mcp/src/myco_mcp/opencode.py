@@ -130,3 +130,6 @@ class OpenCodeAdapter:
             if isinstance(found, str) and found:
                 return found
         return run.conversation
+
+
+ADAPTER = OpenCodeAdapter()
