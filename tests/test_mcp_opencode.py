@@ -57,6 +57,8 @@ def test_launch_adds_the_mcp_server_through_the_environment_only(tmp_path: Path)
         }
     }
     assert set(plan.files) == {tmp_path / "AGENTS.md"}  # no config file is touched
+    other = ADAPTER.launch(request(tmp_path, url="http://127.0.0.1:9999"))  # myco run --url
+    assert json.loads(other.env[CONFIG_ENV])["mcp"]["myco"]["url"] == "http://127.0.0.1:9999/mcp"
 
 
 def test_an_existing_config_in_the_environment_is_extended(

@@ -85,7 +85,7 @@ class OpenCodeAdapter:
         from myco.agent_hooks.env import daemon_url
         from myco.launcher import LaunchError, managed_block, read_text
 
-        url = daemon_url(os.environ.get("MYCO_URL"))
+        url = req.url or daemon_url(os.environ.get("MYCO_URL"))
         entry = server_entry(url, os.environ.get("MYCO_TOKEN", ""), req.session)
         guide = req.instructions.rstrip() + "\n\n" + MCP_GUIDE
         if req.role:
