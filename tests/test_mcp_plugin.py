@@ -151,6 +151,13 @@ async def test_no_token_or_a_wrong_one_is_a_401_before_any_mcp_exchange(serve: S
     assert refusal.group_contains(MCPError, match="error response", depth=None)
 
 
+async def test_get_is_405_the_endpoint_pushes_nothing(serve: Serve) -> None:
+    """Stateless: no stream of server messages; an open GET would hold OpenCode's client."""
+    served = await serve()
+    status, body = await served.http("GET", "/mcp")
+    assert status == 405 and "not allowed" in body["error"]
+
+
 async def test_session_token_acts_only_as_its_session(serve: Serve) -> None:
     served = await serve()
     alice = session_token(TOKEN, "ALICE")

@@ -50,7 +50,13 @@ class McpTransport:
         )
 
         async def serve_mcp(request: web.Request) -> web.StreamResponse:
+            from aiohttp import web
+
             actor = actor_of(request)
+            if request.method == "GET":
+                # No stream of server-initiated messages: the endpoint is stateless, and an
+                # open GET would hold clients that wait for its headers (OpenCode does).
+                raise web.HTTPMethodNotAllowed("GET", ["POST", "DELETE"])
 
             async def asgi(scope: Any, receive: Any, send: Any) -> None:
                 scope[ACTOR_SCOPE_KEY] = actor
