@@ -40,6 +40,8 @@ CREATE TABLE IF NOT EXISTS msg_refs(name TEXT NOT NULL, seq INTEGER NOT NULL,
     PRIMARY KEY(name, seq)) WITHOUT ROWID;
 """
 _WORD_RE = re.compile(r"[\w]+(?:[-./:][\w]+)*", re.UNICODE)
+#: matches ranked per query: the newest ones (older matches of a common word are not found)
+RANK_WINDOW = 1000
 #: values of these keys may name a message
 MSG_KEYS = ("spec", "ack", "ref", "re")
 
@@ -132,8 +134,8 @@ class SearchIndex:
         return await self.call(_missing_msgs, list(names))
 
     # -- reads ------------------------------------------------------------------------
-    async def events(self, query: str, offset: int, limit: int) -> list[tuple[Row, str, float]]:
-        """Matching events, best first: (row, snippet, score)."""
+    async def events(self, query: str, offset: int, limit: int) -> list[tuple[Row, float]]:
+        """Matching events, best first: (row, score)."""
         return await self.call(_search_events, query, offset, limit)
 
     async def msgs(self, query: str, offset: int, limit: int) -> list[MsgHit]:
@@ -166,21 +168,24 @@ def _reset(db: sqlite3.Connection) -> None:
 
 def _add_events(db: sqlite3.Connection, rows: list[Row], refs: list[tuple[str, int]]) -> None:
     """Rows not indexed yet (a catch-up and live events may overlap: each is added once)."""
-    added = set()
-    for r in rows:
-        cur = db.execute("INSERT OR IGNORE INTO events(seq, ts, session, line) VALUES (?,?,?,?)", r)
-        if cur.rowcount:
-            db.execute(
-                "INSERT INTO events_fts(rowid, session, line) VALUES (?,?,?)",
-                (r.seq, r.session, r.line),
-            )
-            added.add(r.seq)
-    if not added:
+    if not rows:
         return
+    low, high = min(r.seq for r in rows), max(r.seq for r in rows)
+    have = {
+        s for (s,) in db.execute("SELECT seq FROM events WHERE seq BETWEEN ? AND ?", (low, high))
+    }
+    fresh = {r.seq: r for r in rows if r.seq not in have}
+    if not fresh:
+        return
+    db.executemany("INSERT INTO events(seq, ts, session, line) VALUES (?,?,?,?)", fresh.values())
     db.executemany(
-        "INSERT OR IGNORE INTO msg_refs(name, seq) VALUES (?,?)", [x for x in refs if x[1] in added]
+        "INSERT INTO events_fts(rowid, session, line) VALUES (?,?,?)",
+        [(r.seq, r.session, r.line) for r in fresh.values()],
     )
-    top = max(added)
+    db.executemany(
+        "INSERT OR IGNORE INTO msg_refs(name, seq) VALUES (?,?)", [x for x in refs if x[1] in fresh]
+    )
+    top = max(fresh)
     db.execute(
         "INSERT INTO meta(k, v) VALUES ('last_seq', ?) ON CONFLICT(k) DO UPDATE SET v = max(v, ?)",
         (top, top),
@@ -203,15 +208,20 @@ def _missing_msgs(db: sqlite3.Connection, names: list[str]) -> list[str]:
 
 def _search_events(
     db: sqlite3.Connection, query: str, offset: int, limit: int
-) -> list[tuple[Row, str, float]]:
+) -> list[tuple[Row, float]]:
+    """Matches ranked by BM25 among the newest :data:`RANK_WINDOW` (a bounded cost)."""
     cur = db.execute(
-        "SELECT e.seq, e.ts, e.session, e.line, "
-        "snippet(events_fts, 1, '[', ']', '…', 12), bm25(events_fts) AS score "
-        "FROM events_fts JOIN events e ON e.seq = events_fts.rowid "
-        "WHERE events_fts MATCH ? ORDER BY score, e.seq DESC LIMIT ? OFFSET ?",
-        (query, limit, offset),
+        "SELECT e.seq, e.ts, e.session, e.line, r.score FROM ("
+        "  SELECT rowid, bm25(events_fts) AS score FROM events_fts"
+        "  WHERE events_fts MATCH ?1 AND rowid >= ("
+        "    SELECT coalesce(min(rowid), 0) FROM ("
+        "      SELECT rowid FROM events_fts WHERE events_fts MATCH ?1"
+        "      ORDER BY rowid DESC LIMIT ?4))"
+        "  ORDER BY score, rowid DESC LIMIT ?2 OFFSET ?3"
+        ") r JOIN events e ON e.seq = r.rowid ORDER BY r.score, e.seq DESC",
+        (query, limit, offset, RANK_WINDOW),
     )
-    return [(Row(s, t, ses, line), snip, score) for s, t, ses, line, snip, score in cur]
+    return [(Row(s, t, ses, line), score) for s, t, ses, line, score in cur]
 
 
 def _search_msgs(db: sqlite3.Connection, query: str, offset: int, limit: int) -> list[MsgHit]:

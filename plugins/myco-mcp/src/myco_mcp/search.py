@@ -37,7 +37,8 @@ log = structlog.get_logger("myco_mcp.search")
 
 #: candidates read per batch while filtering by visibility, and at most per query
 BATCH = 200
-SCAN_MAX = 5000
+BATCH_MIN = 50
+SCAN_MAX = 1000
 PAGE_MAX = 100
 #: how long a query waits for an index being rebuilt before it answers from what it has
 READY_WAIT = 5.0
@@ -140,10 +141,10 @@ class Library:
                     if not records:
                         break
                     after = records[-1].seq
-                    names |= self._add_records(tenant, index, records)
+                    names |= self.add_records(tenant, index, records)
             else:
                 async for chunk in storage.replay(tenant.id, after_seq=after):
-                    names |= self._add_records(tenant, index, chunk)
+                    names |= self.add_records(tenant, index, chunk)
             pending = self._pending.pop(tenant.id, [])
             self._ready[tenant.id].set()
             if pending:
@@ -155,7 +156,7 @@ class Library:
             log.error("search index catch-up failed", tenant=tenant.id[:8], error=str(exc))
             self._ready[tenant.id].set()
 
-    def _add_records(
+    def add_records(
         self, tenant: Tenant, index: SearchIndex, records: Sequence[Record]
     ) -> set[str]:
         events = [e for e in (to_event(r, tenant.verbs) for r in records) if e is not None]
@@ -182,15 +183,15 @@ class Library:
         threads = threads_of(tenant.state)
         found = scanned = 0
         while found < want and scanned < SCAN_MAX:
-            batch = await index.events(query, scanned, BATCH)
+            batch = await index.events(query, scanned, max(BATCH_MIN, 2 * want))
             scanned += len(batch)
-            for row, snippet, score in batch:
+            for row, score in batch:
                 if check.event(row):
                     found += 1
                     hit = _row_json(row)
-                    hit.update(kind="event", snippet=snippet, thread=threads.of_seq.get(row.seq))
+                    hit.update(kind="event", thread=threads.of_seq.get(row.seq))
                     hits.append((score, hit))
-            if len(batch) < BATCH:
+            if len(batch) < max(BATCH_MIN, 2 * want):
                 break
         found = scanned = 0
         while found < want and scanned < SCAN_MAX:
@@ -204,6 +205,10 @@ class Library:
                 break
         hits.sort(key=lambda h: h[0])
         page = [h for _, h in hits[offset : offset + limit]]
+        marker = _marker(query)
+        for h in page:
+            if h["kind"] == "event":
+                h["snippet"] = marker(h["line"])
         more = len(hits) > offset + limit
         body: dict[str, Any] = {
             "query": text,
@@ -259,6 +264,17 @@ class _Visibility:
         if owner == self.viewer or name.upper().startswith(self.viewer + "-"):
             return True
         return any(self.event(r) for r in refs)
+
+
+def _marker(query: str) -> Any:
+    """Brackets around the words of an event line that match (lines are short: the whole
+    line is the snippet; FTS5's snippet() costs a scan of the term's matches per row)."""
+    words = [w.strip('"').replace('""', '"') for w in query.split('" "')]
+    parts = [p for w in words for p in re.split(r"[^\w]+", w) if p]
+    if not parts:
+        return lambda line: line
+    pattern = re.compile(r"\b(" + "|".join(re.escape(p) for p in parts) + r")\w*", re.IGNORECASE)
+    return lambda line: pattern.sub(lambda m: f"[{m.group(0)}]", line)
 
 
 def _msg_names(event: Event) -> list[str]:
