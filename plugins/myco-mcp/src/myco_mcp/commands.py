@@ -97,8 +97,8 @@ def run_bridge(args: argparse.Namespace) -> int:
 def _search_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("words", nargs="+", help="words to find (every one must match)")
     parser.add_argument("--session", help="search as this session (default $MYCO_SESSION)")
-    parser.add_argument("--offset", type=int, default=0)
-    parser.add_argument("--limit", type=int, default=20)
+    parser.add_argument("--offset", type=int, default=0, help="skip this many hits (paging)")
+    parser.add_argument("--limit", type=int, default=20, help="hits per page (at most 100)")
     parser.add_argument("--json", action="store_true", help="print the daemon's JSON")
 
 
