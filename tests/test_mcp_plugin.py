@@ -22,6 +22,7 @@ from mcp.shared._httpx_utils import create_mcp_http_client
 from mcp.shared.exceptions import MCPError
 
 from myco.auth.session_tokens import session_token
+from myco.auth.tokens import tenant_id
 from myco.config import Config
 from myco.daemon import Daemon
 from myco.plugins import make_plugin_manager
@@ -387,7 +388,8 @@ async def test_the_index_is_rebuilt_from_the_log_and_caught_up_after_a_restart(
         f.unlink()  # a lost index is rebuilt from the log
     third = await serve(data)
     library = myco_mcp.library_of(third.daemon)
-    tenant = next(iter(third.daemon.tenants))
+    tenant = third.daemon.tenants.get(tenant_id(TOKEN))
+    assert tenant is not None
     await library.wait_ready(tenant)
     hits = (await third.search("octopus"))["hits"]
     assert sorted(h["line"] for h in hits) == ["say octopus one", "say octopus two"]

@@ -56,16 +56,21 @@ class Library:
         self.daemon = daemon
         self.directory = directory
         self._indexes: dict[str, SearchIndex] = {}
+        #: the tenant object each index was last caught up for (tenants load and unload)
+        self._loaded: dict[str, Tenant] = {}
         self._ready: dict[str, asyncio.Event] = {}
         self._pending: dict[str, list[Event]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
     def index_for(self, tenant: Tenant) -> SearchIndex:
-        found = self._indexes.get(tenant.id)
-        if found is not None:
-            return found
-        index = SearchIndex(self._path(tenant.id))
-        self._indexes[tenant.id] = index
+        """The tenant's index; a tenant object not seen before (first use, or loaded again
+        after the daemon evicted it while other replicas went on) is caught up first."""
+        index = self._indexes.get(tenant.id)
+        if index is not None and self._loaded.get(tenant.id) is tenant:
+            return index
+        if index is None:
+            index = self._indexes[tenant.id] = SearchIndex(self._path(tenant.id))
+        self._loaded[tenant.id] = tenant
         self._ready[tenant.id] = asyncio.Event()
         self._pending[tenant.id] = []
         self._spawn(self._catch_up(tenant, index))
@@ -145,7 +150,8 @@ class Library:
             else:
                 async for chunk in storage.replay(tenant.id, after_seq=after):
                     names |= self.add_records(tenant, index, chunk)
-            pending = self._pending.pop(tenant.id, [])
+            pending = self._pending.get(tenant.id, [])
+            self._pending[tenant.id] = []
             self._ready[tenant.id].set()
             if pending:
                 self._add(tenant, index, pending)
