@@ -487,3 +487,16 @@ async def test_search_and_thread_commands(serve: Serve) -> None:
     assert code == 1 and "a thread id is a number" in err and "Traceback" not in err
     code, out, err = await myco(served, "thread", "9999")
     assert code == 1 and "no thread 9999" in err and "Traceback" not in err
+
+
+async def test_a_tenant_loaded_again_after_eviction_is_caught_up(serve: Serve) -> None:
+    """Events another replica stored while this daemon had the tenant evicted are found."""
+    served = await serve()
+    await served.post("ALICE", "say heron at dawn")
+    assert len((await served.search("heron"))["hits"]) == 1
+    tid = tenant_id(TOKEN)
+    assert tid in await served.daemon.tenants.evict_idle(0)
+    # what another replica appends meanwhile: straight into the shared store
+    await served.daemon.storage.append(tid, "BOB", ["say heron at dusk"], 1_780_000_000_000, "")
+    hits = (await served.search("heron"))["hits"]  # the request loads the tenant again
+    assert sorted(h["line"] for h in hits) == ["say heron at dawn", "say heron at dusk"]
