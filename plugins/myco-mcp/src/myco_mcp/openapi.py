@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from myco.web.openapi import error_responses, json_response
+from myco.web.openapi import (
+    ANY_ERRORS,
+    AUTH_ERRORS,
+    OPTIONAL_SESSION_PATTERN,
+    error_responses,
+    json_response,
+)
 
 _SESSION = {
     "name": "session",
@@ -12,8 +18,20 @@ _SESSION = {
     "required": False,
     "description": "read as this session (the caller must be allowed to act as it); "
     "default: the session a session token is bound to, else everything but bookkeeping",
-    "schema": {"type": "string"},
+    "schema": {"type": "string", "pattern": OPTIONAL_SESSION_PATTERN},
 }
+#: a JSON-RPC message (the SDK answers a malformed one with a JSON-RPC error)
+_JSONRPC = {
+    "type": "object",
+    "required": ["jsonrpc", "method"],
+    "properties": {
+        "jsonrpc": {"const": "2.0"},
+        "method": {"type": "string"},
+        "id": {"type": ["string", "integer"]},
+        "params": {"type": "object"},
+    },
+}
+_ANY_JSON = {"application/json": {"schema": {"type": "object"}}}
 _EVENT = {
     "type": "object",
     "required": ["seq", "ts", "session", "line"],
@@ -61,12 +79,18 @@ def paths() -> dict[str, Any]:
                     ],
                     "requestBody": {
                         "required": True,
-                        "content": {"application/json": {"schema": {"type": "object"}}},
+                        "content": {"application/json": {"schema": _JSONRPC}},
                     },
                     "responses": {
                         "200": json_response({"type": "object"}, "the JSON-RPC answer"),
                         "202": {"description": "a notification, accepted"},
-                        **error_responses(400, 401),
+                        **error_responses(*AUTH_ERRORS),
+                        "400": {
+                            "description": "not JSON, or not a JSON-RPC message (the daemon's "
+                            "error, or the SDK's JSON-RPC error)",
+                            "content": _ANY_JSON,
+                        },
+                        "406": {"description": "an Accept the SDK refuses", "content": _ANY_JSON},
                     },
                 }
             },
@@ -79,12 +103,20 @@ def paths() -> dict[str, Any]:
                             "name": "q",
                             "in": "query",
                             "required": True,
-                            "description": "words; every one must match",
-                            "schema": {"type": "string"},
+                            "description": "words; every one must match (none: no hits)",
+                            "schema": {"type": "string", "minLength": 1, "maxLength": 500},
                         },
                         _SESSION,
-                        {"name": "offset", "in": "query", "schema": {"type": "integer"}},
-                        {"name": "limit", "in": "query", "schema": {"type": "integer"}},
+                        {
+                            "name": "offset",
+                            "in": "query",
+                            "schema": {"type": "integer", "minimum": 0, "maximum": 1000000},
+                        },
+                        {
+                            "name": "limit",
+                            "in": "query",
+                            "schema": {"type": "integer", "minimum": 1, "maximum": 100},
+                        },
                     ],
                     "responses": {
                         "200": json_response(
@@ -102,7 +134,7 @@ def paths() -> dict[str, Any]:
                             },
                             "hits, best first",
                         ),
-                        **error_responses(400, 401, 403),
+                        **error_responses(400, 403, *ANY_ERRORS),
                     },
                 }
             },
@@ -116,7 +148,7 @@ def paths() -> dict[str, Any]:
                             "in": "path",
                             "required": True,
                             "description": "the sequence number of the thread's ask",
-                            "schema": {"type": "string"},
+                            "schema": {"type": "string", "pattern": "^#?[0-9]{1,18}$"},
                         },
                         _SESSION,
                     ],
@@ -136,7 +168,7 @@ def paths() -> dict[str, Any]:
                             },
                             "the thread's events the reader may see, oldest first",
                         ),
-                        **error_responses(400, 401, 403, 404),
+                        **error_responses(400, 403, 404, *ANY_ERRORS),
                     },
                 }
             },

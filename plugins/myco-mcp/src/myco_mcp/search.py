@@ -176,11 +176,11 @@ class Library:
         self, tenant: Tenant, viewer: str | None, text: str, offset: int = 0, limit: int = 20
     ) -> dict[str, Any]:
         """Events and messages matching *text* that *viewer* may see, best first."""
-        query = fts_query(text[:500])
-        if not query:
-            raise SearchError("the query has no words to search for")
         if offset < 0 or not 1 <= limit <= PAGE_MAX:
             raise SearchError(f"offset must be >= 0 and limit between 1 and {PAGE_MAX}")
+        query = fts_query(text[:500])
+        if not query:  # punctuation only: nothing can match
+            return {"query": text, "hits": [], "next_offset": None}
         index = self.index_for(tenant)
         ready = await self.wait_ready(tenant, READY_WAIT)
         want = offset + limit + 1

@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from myco.daemon import Daemon
 
 PLUGIN = "mcp"
+#: characters of a search query (a longer URL would pass the server's request-line limit)
+QUERY_MAX = 500
 
 
 class McpTransport:
@@ -35,6 +37,7 @@ class McpTransport:
         from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
         from mcp.server.transport_security import TransportSecuritySettings
 
+        from myco.web.errors import APIError
         from myco.web.keys import actor_of
         from myco_mcp.tools import ACTOR_SCOPE_KEY, build_server
 
@@ -50,16 +53,15 @@ class McpTransport:
         )
 
         async def serve_mcp(request: web.Request) -> web.StreamResponse:
-            from aiohttp import web
-
             actor = actor_of(request)
-            if request.method == "GET":
-                # No stream of server-initiated messages: the endpoint is stateless, and an
-                # open GET would hold clients that wait for its headers (OpenCode does).
-                raise web.HTTPMethodNotAllowed("GET", ["POST", "DELETE"])
+
+            if request.method == "POST" and request.content_type != "application/json":
+                raise APIError(400, "an MCP message is JSON: send Content-Type application/json")
 
             async def asgi(scope: Any, receive: Any, send: Any) -> None:
                 scope[ACTOR_SCOPE_KEY] = actor
+                if not any(k == b"accept" for k, _ in scope["headers"]):
+                    scope["headers"].append((b"accept", b"application/json, text/event-stream"))
                 await manager.handle_request(scope, receive, send)
 
             return await ASGIContext(asgi, request, "").get_response()
@@ -83,7 +85,9 @@ class McpTransport:
             stopping.set()
             await task
 
-        app.router.add_route("*", "/mcp", serve_mcp, name="mcp")
+        # POST only. Stateless: no session to DELETE, and GET (a stream of server-initiated
+        # messages) is a 405; an open GET would hold clients that wait for its headers.
+        app.router.add_post("/mcp", serve_mcp, name="mcp")
         app.router.add_get("/search", _search, name="search")
         app.router.add_get("/threads/{id}", _thread, name="thread")
         app.cleanup_ctx.append(running)
@@ -123,8 +127,10 @@ async def _search(request: web.Request) -> web.Response:
     from myco.web.routes import tenant_of
 
     query = request.query.get("q", "")
-    if not query.strip():
+    if not query:
         raise APIError(400, "missing q: the words to search for")
+    if len(query) > QUERY_MAX:
+        raise APIError(400, f"q is longer than {QUERY_MAX} characters")
     viewer = _viewer(request)
     tenant = tenant_of(request)
     library = daemon_of(request).extras[PLUGIN]
@@ -145,7 +151,7 @@ async def _thread(request: web.Request) -> web.Response:
     from myco.web.routes import tenant_of
 
     raw = request.match_info["id"].removeprefix("#")
-    if not raw.isdigit():
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 18):
         raise APIError(400, "a thread id is the sequence number of its ask")
     viewer = _viewer(request)
     library = daemon_of(request).extras[PLUGIN]
