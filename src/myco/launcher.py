@@ -281,6 +281,7 @@ def prepare(
         resume=resume,
         args=list(getattr(args, "agent_args", [])),
         wire=wire,
+        url=url,
     )
     env = {
         **os.environ,

@@ -245,7 +245,8 @@ def test_dry_run_plans_even_without_the_cli_or_the_daemon(
 def test_an_adapter_from_a_plugin_that_is_missing_says_how_to_install_it(
     tmp_path: Path, cli_env: dict[str, str]
 ) -> None:
-    env = {**cli_env, "MYCO_DISABLE_PLUGINS": "gemini"}  # as if myco-gemini were not installed
+    # as if myco-gemini (and myco-mcp, which adds opencode) were not installed
+    env = {**cli_env, "MYCO_DISABLE_PLUGINS": "gemini,mcp"}
     out = myco("run", "front", str(tmp_path), "--agent", "gemini", "--dry-run", env=env)
     assert out.returncode == 1
     assert out.stderr.strip() == (

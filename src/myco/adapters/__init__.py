@@ -42,6 +42,8 @@ class LaunchRequest(NamedTuple):
     args: Sequence[str] = ()
     #: how to wire hooks: ``flag`` (command line only) or ``local`` (project-local file)
     wire: str = "flag"
+    #: the daemon's URL (``--url`` or ``MYCO_URL``), for adapters that wire it into a config
+    url: str = ""
 
 
 class LaunchPlan(NamedTuple):

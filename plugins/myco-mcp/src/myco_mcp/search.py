@@ -1,0 +1,300 @@
+"""Search and threads for one daemon: an index per tenant, visibility from the state.
+
+:class:`Library` keeps each tenant's :class:`~myco_mcp.index.SearchIndex` current: it
+catches up from the store when a tenant is first used (at start-up for every loaded
+tenant), then from ``events_ingested`` (which also fires for events a replica follows from
+a shared store such as Redis: each replica keeps its own index). What a viewer may find is
+what it may see: events through :func:`myco.protocol.visibility.visible`, messages when
+they are the viewer's own (``VIEWER-…``) or when an event the viewer may see names them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import structlog
+
+from myco import clock
+from myco.protocol.engine import to_event
+from myco.protocol.events import Event, Record
+from myco.protocol.grammar import GLOBAL
+from myco.protocol.visibility import visible
+from myco.storage.contract import Paging
+from myco.tenants import msg_owner
+from myco_mcp.index import MSG_KEYS, Row, SearchIndex, fts_query
+from myco_mcp.threads import threads_of
+
+if TYPE_CHECKING:
+    from myco.daemon import Daemon
+    from myco.tenants import Tenant
+
+log = structlog.get_logger("myco_mcp.search")
+
+#: candidates read per batch while filtering by visibility, and at most per query
+BATCH = 200
+BATCH_MIN = 50
+SCAN_MAX = 1000
+PAGE_MAX = 100
+#: how long a query waits for an index being rebuilt before it answers from what it has
+READY_WAIT = 5.0
+_SAFE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+class SearchError(ValueError):
+    """A query that cannot run (empty, too long, a bad page): the caller's 400."""
+
+
+class Library:
+    """Every tenant's index for one daemon, in *directory* (None: in memory)."""
+
+    def __init__(self, daemon: Daemon, directory: Path | None) -> None:
+        self.daemon = daemon
+        self.directory = directory
+        self._indexes: dict[str, SearchIndex] = {}
+        #: the tenant object each index was last caught up for (tenants load and unload)
+        self._loaded: dict[str, Tenant] = {}
+        self._ready: dict[str, asyncio.Event] = {}
+        self._pending: dict[str, list[Event]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def index_for(self, tenant: Tenant) -> SearchIndex:
+        """The tenant's index; a tenant object not seen before (first use, or loaded again
+        after the daemon evicted it while other replicas went on) is caught up first."""
+        index = self._indexes.get(tenant.id)
+        if index is not None and self._loaded.get(tenant.id) is tenant:
+            return index
+        if index is None:
+            index = self._indexes[tenant.id] = SearchIndex(self._path(tenant.id))
+        self._loaded[tenant.id] = tenant
+        self._ready[tenant.id] = asyncio.Event()
+        self._pending[tenant.id] = []
+        self._spawn(self._catch_up(tenant, index))
+        return index
+
+    def _path(self, tenant_id: str) -> Path | str:
+        if self.directory is None:
+            return ":memory:"
+        name = tenant_id if _SAFE_ID.fullmatch(tenant_id) else _digest(tenant_id)
+        return self.directory / f"{name}.sqlite"
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def wait_ready(self, tenant: Tenant, timeout: float | None = None) -> bool:
+        """Wait until the tenant's index has caught up with the store; False on timeout."""
+        self.index_for(tenant)
+        try:
+            await asyncio.wait_for(self._ready[tenant.id].wait(), timeout)
+        except asyncio.TimeoutError:
+            return False
+        return True
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        for index in self._indexes.values():
+            await index.close()
+        self._indexes.clear()
+
+    # -- keeping current --------------------------------------------------------------
+    def ingested(self, tenant: Tenant, events: Sequence[Event]) -> None:
+        """``events_ingested``: index the events and fetch the messages they name."""
+        index = self.index_for(tenant)
+        if not self._ready[tenant.id].is_set():
+            self._pending[tenant.id].extend(events)  # the catch-up adds them when done
+            return
+        self._add(tenant, index, events)
+
+    def _add(self, tenant: Tenant, index: SearchIndex, events: Sequence[Event]) -> None:
+        rows = [Row(e.seq, e.ts_ms, e.session, e.line) for e in events]
+        refs = [(n, e.seq) for e in events for n in _msg_names(e)]
+        index.add_events(rows, refs)
+        if refs:
+            self._spawn(self._index_msgs(tenant, index, {n for n, _ in refs}))
+
+    async def _index_msgs(self, tenant: Tenant, index: SearchIndex, names: set[str]) -> None:
+        known = tenant.state.msg_names
+        for name in await index.unindexed_msgs(sorted(n for n in names if n in known)):
+            body = await self.daemon.storage.get_msg(tenant.id, name)
+            if body is not None:
+                index.add_msg(name, body.decode("utf-8", errors="replace"))
+
+    def add_msg(self, tenant: Tenant, name: str, body: str) -> None:
+        """A message written through this plugin: its owner can find it at once."""
+        self.index_for(tenant).add_msg(name, body)
+
+    async def _catch_up(self, tenant: Tenant, index: SearchIndex) -> None:
+        """Index what the store has past the index's last seq (all of it when rebuilt)."""
+        try:
+            after = await index.last_seq()
+            if after > tenant.state.last_seq:  # the log was reset: rebuild
+                await index.reset()
+                after = 0
+            names: set[str] = set()
+            storage = self.daemon.storage
+            if isinstance(storage, Paging):
+                while True:
+                    records = await storage.read_after(tenant.id, after, 5000)
+                    if not records:
+                        break
+                    after = records[-1].seq
+                    names |= self.add_records(tenant, index, records)
+            else:
+                async for chunk in storage.replay(tenant.id, after_seq=after):
+                    names |= self.add_records(tenant, index, chunk)
+            pending = self._pending.get(tenant.id, [])
+            self._pending[tenant.id] = []
+            self._ready[tenant.id].set()
+            if pending:
+                self._add(tenant, index, pending)
+            await self._index_msgs(tenant, index, names)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.error("search index catch-up failed", tenant=tenant.id[:8], error=str(exc))
+            self._ready[tenant.id].set()
+
+    def add_records(
+        self, tenant: Tenant, index: SearchIndex, records: Sequence[Record]
+    ) -> set[str]:
+        events = [e for e in (to_event(r, tenant.verbs) for r in records) if e is not None]
+        rows = [Row(e.seq, e.ts_ms, e.session, e.line) for e in events]
+        refs = [(n, e.seq) for e in events for n in _msg_names(e)]
+        index.add_events(rows, refs)
+        return {n for n, _ in refs}
+
+    # -- queries ----------------------------------------------------------------------
+    async def search(
+        self, tenant: Tenant, viewer: str | None, text: str, offset: int = 0, limit: int = 20
+    ) -> dict[str, Any]:
+        """Events and messages matching *text* that *viewer* may see, best first."""
+        if offset < 0 or not 1 <= limit <= PAGE_MAX:
+            raise SearchError(f"offset must be >= 0 and limit between 1 and {PAGE_MAX}")
+        query = fts_query(text[:500])
+        if not query:  # punctuation only: nothing can match
+            return {"query": text, "hits": [], "next_offset": None}
+        index = self.index_for(tenant)
+        ready = await self.wait_ready(tenant, READY_WAIT)
+        want = offset + limit + 1
+        check = _Visibility(tenant, viewer)
+        hits: list[tuple[float, dict[str, Any]]] = []
+        threads = threads_of(tenant.state)
+        found = scanned = 0
+        while found < want and scanned < SCAN_MAX:
+            batch = await index.events(query, scanned, max(BATCH_MIN, 2 * want))
+            scanned += len(batch)
+            for row, score in batch:
+                if check.event(row):
+                    found += 1
+                    hit = _row_json(row)
+                    hit.update(kind="event", thread=threads.of_seq.get(row.seq))
+                    hits.append((score, hit))
+            if len(batch) < max(BATCH_MIN, 2 * want):
+                break
+        found = scanned = 0
+        while found < want and scanned < SCAN_MAX:
+            msgs = await index.msgs(query, scanned, BATCH)
+            scanned += len(msgs)
+            for m in msgs:
+                if check.msg(m.name, m.refs):
+                    found += 1
+                    hits.append((m.score, {"kind": "msg", "name": m.name, "snippet": m.snippet}))
+            if len(msgs) < BATCH:
+                break
+        hits.sort(key=lambda h: h[0])
+        page = [h for _, h in hits[offset : offset + limit]]
+        marker = _marker(query)
+        for h in page:
+            if h["kind"] == "event":
+                h["snippet"] = marker(h["line"])
+        more = len(hits) > offset + limit
+        body: dict[str, Any] = {
+            "query": text,
+            "hits": page,
+            "next_offset": offset + limit if more else None,
+        }
+        if not ready:
+            body["partial"] = True  # the index is still being rebuilt from the log
+        return body
+
+    async def thread(self, tenant: Tenant, viewer: str | None, thread_id: int) -> dict[str, Any]:
+        """Thread *thread_id* as *viewer* may see it; :class:`LookupError` when it may not."""
+        members = threads_of(tenant.state).members.get(thread_id)
+        if members is None:
+            raise LookupError(f"no thread {thread_id}")
+        await self.wait_ready(tenant, READY_WAIT)
+        rows = await self.index_for(tenant).rows(members)
+        check = _Visibility(tenant, viewer)
+        shown = [r for r in rows if check.event(r)]
+        if not shown:  # a thread the viewer cannot see does not exist for it
+            raise LookupError(f"no thread {thread_id}")
+        msgs: list[str] = []
+        for row in shown:
+            ev = to_event(Record(*row), tenant.verbs)
+            for name in _msg_names(ev) if ev is not None else ():
+                if name not in msgs:
+                    msgs.append(name)
+        return {"id": thread_id, "events": [_row_json(r) for r in shown], "msgs": msgs}
+
+
+class _Visibility:
+    """What one viewer may see, decided on the tenant's current state."""
+
+    def __init__(self, tenant: Tenant, viewer: str | None) -> None:
+        self.tenant = tenant
+        self.viewer = viewer
+        me = tenant.state.sessions.get(viewer) if viewer else None
+        self.channels = me.channels if me is not None else {GLOBAL}
+
+    def event(self, row: Row) -> bool:
+        ev = to_event(Record(*row), self.tenant.verbs)
+        if ev is None:
+            return False
+        if self.viewer is None:  # a tenant-wide credential: everything but bookkeeping
+            spec = self.tenant.verbs.get(ev.verb)
+            return spec is None or not spec.internal
+        return visible(self.tenant.state, ev, self.viewer, self.channels)
+
+    def msg(self, name: str, refs: Sequence[Row]) -> bool:
+        if self.viewer is None:
+            return True
+        owner = msg_owner(name, self.tenant.state.sessions)
+        if owner == self.viewer or name.upper().startswith(self.viewer + "-"):
+            return True
+        return any(self.event(r) for r in refs)
+
+
+def _marker(query: str) -> Any:
+    """Brackets around the words of an event line that match (lines are short: the whole
+    line is the snippet; FTS5's snippet() costs a scan of the term's matches per row)."""
+    words = [w.strip('"').replace('""', '"') for w in query.split('" "')]
+    parts = [p for w in words for p in re.split(r"[^\w]+", w) if p]
+    if not parts:
+        return lambda line: line
+    pattern = re.compile(r"\b(" + "|".join(re.escape(p) for p in parts) + r")\w*", re.IGNORECASE)
+    return lambda line: pattern.sub(lambda m: f"[{m.group(0)}]", line)
+
+
+def _msg_names(event: Event) -> list[str]:
+    out = []
+    for key in MSG_KEYS:
+        value = event.kvs.get(key, "")
+        if value.startswith("msg/") and len(value) > 4:
+            out.append(value[4:])
+    return out
+
+
+def _row_json(row: Row) -> dict[str, Any]:
+    return {"seq": row.seq, "ts": clock.iso_ms(row.ts_ms), "session": row.session, "line": row.line}
+
+
+def _digest(tenant_id: str) -> str:
+    return hashlib.sha256(tenant_id.encode()).hexdigest()[:32]

@@ -1,0 +1,112 @@
+"""The OpenCode adapter of myco-mcp: MCP wiring without clobbering the user's config."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import myco_mcp
+import pytest
+from myco_mcp.opencode import ADAPTER, CONFIG_ENV, MCP_GUIDE
+
+from myco.adapters import Adapter, HeadlessRun, LaunchRequest
+from myco.launcher import LaunchError, write_files
+from myco.plugins import Hooks, make_plugin_manager
+
+
+def request(project: Path, **kw: Any) -> LaunchRequest:
+    return LaunchRequest(
+        session="OPEN",
+        project_dir=project,
+        hook_command=["myco", "hook", "opencode"],
+        instructions="# protocol\nEnd with a <myco> block.",
+        **kw,
+    )
+
+
+@pytest.fixture(autouse=True)
+def daemon_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MYCO_URL", "http://127.0.0.1:8123")
+    monkeypatch.setenv("MYCO_TOKEN", "myco-secret-token")
+    monkeypatch.delenv(CONFIG_ENV, raising=False)
+
+
+def test_the_plugin_registers_the_adapter() -> None:
+    assert isinstance(ADAPTER, Adapter)
+    pm = make_plugin_manager(load_entrypoints=False, extra=[myco_mcp])
+    assert Hooks(pm).register_adapters().get("opencode") is ADAPTER
+
+
+def test_launch_adds_the_mcp_server_through_the_environment_only(tmp_path: Path) -> None:
+    plan = ADAPTER.launch(request(tmp_path))
+    assert plan.argv == ["opencode"]
+    config = json.loads(plan.env[CONFIG_ENV])
+    assert config == {
+        "mcp": {
+            "myco": {
+                "type": "remote",
+                "url": "http://127.0.0.1:8123/mcp",
+                "headers": {
+                    "Authorization": "Bearer myco-secret-token",
+                    "X-Myco-Session": "OPEN",
+                },
+                "oauth": False,
+                "enabled": True,
+            }
+        }
+    }
+    assert set(plan.files) == {tmp_path / "AGENTS.md"}  # no config file is touched
+    other = ADAPTER.launch(request(tmp_path, url="http://127.0.0.1:9999"))  # myco run --url
+    assert json.loads(other.env[CONFIG_ENV])["mcp"]["myco"]["url"] == "http://127.0.0.1:9999/mcp"
+
+
+def test_an_existing_config_in_the_environment_is_extended(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mine = {"model": "x/y", "mcp": {"other": {"type": "local", "command": ["srv"]}}}
+    monkeypatch.setenv(CONFIG_ENV, json.dumps(mine))
+    config = json.loads(ADAPTER.launch(request(tmp_path)).env[CONFIG_ENV])
+    assert config["model"] == "x/y"
+    assert set(config["mcp"]) == {"other", "myco"}
+
+
+def test_wire_local_merges_the_project_config_and_keeps_the_rest(tmp_path: Path) -> None:
+    local = tmp_path / "opencode.json"
+    local.write_text(json.dumps({"theme": "dark", "mcp": {"other": {"type": "remote"}}}))
+    plan = ADAPTER.launch(request(tmp_path, wire="local"))
+    assert plan.env == {}
+    write_files(plan.files)
+    config = json.loads(local.read_text())
+    assert config["theme"] == "dark" and set(config["mcp"]) == {"other", "myco"}
+    again = ADAPTER.launch(request(tmp_path, wire="local"))
+    assert again.files[local] == local.read_text()  # running twice changes nothing
+
+
+def test_a_broken_project_config_is_refused_not_overwritten(tmp_path: Path) -> None:
+    (tmp_path / "opencode.json").write_text("{not json")
+    with pytest.raises(LaunchError, match="not valid JSON"):
+        ADAPTER.launch(request(tmp_path, wire="local"))
+    assert (tmp_path / "opencode.json").read_text() == "{not json"
+
+
+def test_the_guide_goes_to_agents_md_beside_the_users_text(tmp_path: Path) -> None:
+    (tmp_path / "AGENTS.md").write_text("# My project\nUse tabs.\n")
+    write_files(ADAPTER.launch(request(tmp_path, role="You are DIRECTOR.")).files)
+    text = (tmp_path / "AGENTS.md").read_text()
+    assert text.startswith("# My project\nUse tabs.\n")
+    assert "# protocol" in text and MCP_GUIDE.strip() in text and "You are DIRECTOR." in text
+
+
+def test_resume_headless_and_the_conversation_id(tmp_path: Path) -> None:
+    assert ADAPTER.launch(request(tmp_path, resume="")).argv == ["opencode", "--continue"]
+    assert ADAPTER.launch(request(tmp_path, resume="ses_1")).argv == [
+        "opencode",
+        "--session",
+        "ses_1",
+    ]
+    run = ADAPTER.headless(request(tmp_path), "do it", "ses_2")
+    assert run.argv == ["opencode", "run", "--format", "json", "--session", "ses_2", "do it"]
+    out = '{"type":"step_start","part":{"sessionID":"ses_9"}}\n'
+    assert ADAPTER.conversation_from_output(out, HeadlessRun([], "")) == "ses_9"
+    assert ADAPTER.conversation_from_output("noise\n", HeadlessRun([], "ses_2")) == "ses_2"
