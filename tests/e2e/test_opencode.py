@@ -189,7 +189,9 @@ def test_claude_asks_opencode_which_replies_through_mcp(
     chat: FakeChat,
     daemon: DaemonProcess,
 ) -> None:
-    front = scenario.claude_party(make_agent("FRONT"), model)
+    # the scenario checks full-view sections on FRONT's later turns (deltas are covered by
+    # tests/e2e/test_context_claude.py)
+    front = scenario.claude_party(make_agent("FRONT", MYCO_FULL_VIEW="1"), model)
     opencode = make_opencode("OPEN")
     question = "Which token format do you issue: JWT (HS256) or opaque? Expiry?"
     obj, answer, name = "token-format", "jwt-hs256-15min", "FRONT-001.md"

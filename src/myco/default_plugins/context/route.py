@@ -19,7 +19,7 @@ def _int_param(request: web.Request, name: str) -> int | None:
     from myco.web.errors import APIError
 
     raw = request.query.get(name)
-    if raw is None or raw == "":
+    if raw is None:  # absent; an empty value is as wrong as any other non-number
         return None
     try:
         value = int(raw)
