@@ -213,13 +213,13 @@ def _search_events(
     cur = db.execute(
         "SELECT e.seq, e.ts, e.session, e.line, r.score FROM ("
         "  SELECT rowid, bm25(events_fts) AS score FROM events_fts"
-        "  WHERE events_fts MATCH ?1 AND rowid >= ("
+        "  WHERE events_fts MATCH :q AND rowid >= ("
         "    SELECT coalesce(min(rowid), 0) FROM ("
-        "      SELECT rowid FROM events_fts WHERE events_fts MATCH ?1"
-        "      ORDER BY rowid DESC LIMIT ?4))"
-        "  ORDER BY score, rowid DESC LIMIT ?2 OFFSET ?3"
+        "      SELECT rowid FROM events_fts WHERE events_fts MATCH :q"
+        "      ORDER BY rowid DESC LIMIT :window))"
+        "  ORDER BY score, rowid DESC LIMIT :limit OFFSET :offset"
         ") r JOIN events e ON e.seq = r.rowid ORDER BY r.score, e.seq DESC",
-        (query, limit, offset, RANK_WINDOW),
+        {"q": query, "limit": limit, "offset": offset, "window": RANK_WINDOW},
     )
     return [(Row(s, t, ses, line), score) for s, t, ses, line, score in cur]
 
