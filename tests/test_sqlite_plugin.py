@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from contextlib import closing
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -101,7 +102,7 @@ async def test_a_failed_append_leaves_the_log_and_the_seqs_untouched(db: Path) -
         assert again[0].seq == first[0].seq + 1
     finally:
         await store.close()
-    with sqlite3.connect(db) as raw:  # what is on disk is plain SQL
+    with closing(sqlite3.connect(db)) as raw:  # what is on disk is plain SQL
         assert raw.execute("SELECT line FROM records ORDER BY seq").fetchall() == [
             ("start a",),
             ("start c",),
@@ -140,7 +141,7 @@ def test_a_real_daemon_uses_the_database_file_its_options_name(tmp_path: Path) -
     with DaemonProcess(tmp_path / "data", *serve, env={"MYCO_SQLITE_SYNC": "full"}) as daemon:
         daemon.post("ALICE", "start y")
     assert db.is_file() and not (tmp_path / "data" / "myco.sqlite3").exists()
-    with sqlite3.connect(db) as raw:
+    with closing(sqlite3.connect(db)) as raw:
         assert raw.execute("SELECT line FROM records").fetchall() == [("start y",)]
     bad = DaemonProcess(tmp_path / "data2", "--storage", "sqlite", "--sqlite-sync", "maybe")
     with pytest.raises(RuntimeError, match="sqlite-sync"):

@@ -10,6 +10,8 @@ once per state change).
 
 from __future__ import annotations
 
+import weakref
+
 from attrs import define
 
 from myco import clock
@@ -28,14 +30,16 @@ class Stall:
     text: str
 
 
-_cycles: dict[int, tuple[int, list[list[str]]]] = {}
+#: id(state) -> (the state, by weak reference; its last_seq; its cycles). The reference
+#: tells a live state from a new one that reuses a collected state's id.
+_cycles: dict[int, tuple[weakref.ref[SwarmState], int, list[list[str]]]] = {}
 
 
 def deadlocks(state: SwarmState) -> list[list[str]]:
     """Cycles of open need/ask/block edges between sessions, cached per state change."""
     cached = _cycles.get(id(state))
-    if cached is not None and cached[0] == state.last_seq:
-        return cached[1]
+    if cached is not None and cached[0]() is state and cached[1] == state.last_seq:
+        return cached[2]
     from myco.dashboard.graph import build_edges, find_deadlocks
     from myco.dashboard.tracking import tracking
 
@@ -45,7 +49,7 @@ def deadlocks(state: SwarmState) -> list[list[str]]:
     cycles = find_deadlocks(nodes, edges)
     if len(_cycles) > 1000:
         _cycles.clear()
-    _cycles[id(state)] = (state.last_seq, cycles)
+    _cycles[id(state)] = (weakref.ref(state), state.last_seq, cycles)
     return cycles
 
 
