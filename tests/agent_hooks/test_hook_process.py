@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from myco.agent_hooks.deadline import DEFAULT_BUDGET
 from myco.launcher import myco_command
 from tests.agent_hooks.fakes import FakeDaemon, free_port
 from tests.conftest import TOKEN
@@ -43,9 +44,14 @@ def hook(
     return proc, time.monotonic() - started
 
 
+#: The hook's own budget plus room for interpreter start-up on a loaded machine. A hook that
+#: waited on a hanging daemon instead would run into ``hook()``'s 10 s timeout.
+BOUNDED = DEFAULT_BUDGET + 1.5
+
+
 def assert_harmless(proc: subprocess.CompletedProcess[str], took: float) -> None:
     assert proc.returncode == 0
-    assert took < 1.0, took
+    assert took < BOUNDED, took
     assert proc.stdout == "" or isinstance(json.loads(proc.stdout), dict)
 
 
@@ -130,7 +136,7 @@ def test_a_stdin_that_never_closes_still_ends_in_time(env: dict[str, str]) -> No
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    assert time.monotonic() - started < 1.5  # includes interpreter start-up on a busy host
+    assert time.monotonic() - started < BOUNDED
 
 
 @pytest.mark.parametrize("cache", ["cold", "warm"])

@@ -232,3 +232,17 @@ def lines_of(url: str, session: str) -> list[str]:
         for e in body["events"]
         if e["session"] == session and e["line"].split(None, 1)[0] not in BOOKKEEPING
     ]
+
+
+@pytest.fixture
+def origin(tmp_path: Path) -> Path:
+    """A git repository with one commit of ``src/app.py``, for the edits tests to clone."""
+    from tests.e2e.edits_support import git
+
+    origin = tmp_path / "origin"
+    (origin / "src").mkdir(parents=True)
+    git(origin, "init", "-q", "-b", "main")
+    (origin / "src" / "app.py").write_text("value = 1\n")
+    git(origin, "add", ".")
+    git(origin, "commit", "-qm", "root")
+    return origin

@@ -16,26 +16,15 @@ import pytest
 
 from tests.daemon_process import DaemonProcess
 from tests.e2e.conftest import Agent
+from tests.e2e.edits_support import ACCEPT_EDITS, edit_turn, git, ok, view
 from tests.e2e.fake_anthropic import FakeAnthropic
 from tests.e2e.fake_openai import FakeOpenAI
-from tests.e2e.test_edits_claude_code import ACCEPT_EDITS, edit_turn, git, ok, view
 
 if TYPE_CHECKING:
     from tests.e2e.clis import CodexSession
 
 pytest_plugins = ("tests.e2e.clis",)
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
-
-
-@pytest.fixture
-def origin(tmp_path: Path) -> Path:
-    origin = tmp_path / "origin"
-    (origin / "src").mkdir(parents=True)
-    git(origin, "init", "-q", "-b", "main")
-    (origin / "src" / "app.py").write_text("value = 1\n")
-    git(origin, "add", ".")
-    git(origin, "commit", "-qm", "root")
-    return origin
 
 
 def patch(old: str, new: str) -> str:

@@ -11,25 +11,14 @@ import pytest
 
 from tests.daemon_process import DaemonProcess
 from tests.e2e.conftest import Agent
+from tests.e2e.edits_support import ACCEPT_EDITS, edit_turn, git, ok, view
 from tests.e2e.fake_anthropic import FakeAnthropic
 from tests.e2e.fake_gemini import FakeGemini
 from tests.e2e.gemini_agent import MakeGemini
-from tests.e2e.test_edits_claude_code import ACCEPT_EDITS, edit_turn, git, ok, view
 
 pytest_plugins = ("tests.e2e.gemini_fixtures",)
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 AUTO_EDIT = ("--approval-mode", "auto_edit")
-
-
-@pytest.fixture
-def origin(tmp_path: Path) -> Path:
-    origin = tmp_path / "origin"
-    (origin / "src").mkdir(parents=True)
-    git(origin, "init", "-q", "-b", "main")
-    (origin / "src" / "app.py").write_text("value = 1\n")
-    git(origin, "add", ".")
-    git(origin, "commit", "-qm", "root")
-    return origin
 
 
 def replace(old: str, new: str) -> dict[str, object]:
