@@ -138,10 +138,8 @@ async def test_strong_new_token_creates_a_tenant(make_client: MakeClient) -> Non
 
 async def test_the_request_that_creates_a_tenant_says_so(make_client: MakeClient) -> None:
     """A mistyped token in open mode makes a new swarm: the answer carries a header."""
-    from myco.client import TENANT_CREATED_HEADER as CLIENT_HEADER
-    from myco.web.middlewares import TENANT_CREATED_HEADER
+    from myco.client import TENANT_CREATED_HEADER
 
-    assert CLIENT_HEADER == TENANT_CREATED_HEADER  # the stdlib client keeps its own copy
     client, _ = await make_client()
     token = new_token()
     first = await client.post("/events", json={"session": "A", "events": []}, headers=bearer(token))
@@ -153,6 +151,13 @@ async def test_the_request_that_creates_a_tenant_says_so(make_client: MakeClient
     assert other.headers[TENANT_CREATED_HEADER] == "1"
     refused = await client.get(ROUTE, headers=bearer(WEAK))
     assert refused.status == 401 and TENANT_CREATED_HEADER not in refused.headers
+    # the OpenAPI document says so on every answer of an authenticated operation
+    doc = await (await client.get("/openapi.json")).json()
+    posted = doc["paths"]["/events"]["post"]["responses"]
+    assert posted["400"]["headers"][TENANT_CREATED_HEADER]["$ref"] == (
+        "#/components/headers/TenantCreated"
+    )
+    assert "headers" not in doc["paths"]["/healthz"]["get"]["responses"]["200"]
 
 
 async def test_concurrent_first_requests_report_one_creation(make_client: MakeClient) -> None:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from contextlib import closing
 from collections.abc import AsyncIterator
+from contextlib import closing
 from pathlib import Path
 
 import pytest

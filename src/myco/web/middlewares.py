@@ -9,6 +9,7 @@ import structlog
 from aiohttp import web
 
 from myco.auth.actor import AuthError
+from myco.client import TENANT_CREATED_HEADER
 from myco.logs import remember_secret
 from myco.storage.contract import StorageFull, StorageUnavailable
 from myco.web.errors import APIError, error
@@ -16,9 +17,6 @@ from myco.web.keys import ACTOR, DAEMON, PUBLIC_ROUTES, SESSION
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 log = structlog.get_logger("myco.http")
-
-#: answered (value ``1``) when the request's credential created its tenant: a new, empty swarm
-TENANT_CREATED_HEADER = "X-Myco-Tenant-Created"
 
 
 @web.middleware

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from myco._version import __version__
+from myco.client import TENANT_CREATED_HEADER
 
 if TYPE_CHECKING:
     from myco.daemon import Daemon
@@ -219,6 +220,30 @@ def _view_content(formats: Mapping[str, str]) -> dict[str, Any]:
     return out
 
 
+#: ``X-Myco-Tenant-Created``: the first authenticated request of a new tenant token (with
+#: ``--tenants open``) says so on its answer, whatever the route and status
+TENANT_CREATED_HEADER_SPEC = {
+    "description": "1 when this request's token created a new, empty swarm (tenant)",
+    "required": False,
+    "schema": {"type": "string", "enum": ["1"]},
+}
+_TENANT_CREATED_REF = {"$ref": "#/components/headers/TenantCreated"}
+
+
+def _mark_tenant_creation(paths: dict[str, dict[str, Any]]) -> None:
+    """Every answer of an authenticated operation may carry ``X-Myco-Tenant-Created``."""
+    for operations in paths.values():
+        for operation in operations.values():
+            if not isinstance(operation, dict) or operation.get("security") == []:
+                continue
+            for response in operation.get("responses", {}).values():
+                if "$ref" not in response:
+                    response["headers"] = {
+                        **response.get("headers", {}),
+                        TENANT_CREATED_HEADER: _TENANT_CREATED_REF,
+                    }
+
+
 def openapi_document(daemon: Daemon) -> dict[str, Any]:
     """The whole document: every transport's paths and schemas, merged.
 
@@ -246,6 +271,7 @@ def openapi_document(daemon: Daemon) -> dict[str, Any]:
         for name, schema in fragment.get("schemas", {}).items():
             if schemas.setdefault(name, schema) != schema:
                 raise ValueError(f"schema {name!r} is defined twice, differently")
+    _mark_tenant_creation(paths)
     return {
         "openapi": "3.1.0",
         "info": {
@@ -256,6 +282,7 @@ def openapi_document(daemon: Daemon) -> dict[str, Any]:
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
             "schemas": schemas,
+            "headers": {"TenantCreated": TENANT_CREATED_HEADER_SPEC},
         },
         "security": [{"bearer": []}],
         "paths": paths,
