@@ -103,6 +103,31 @@ def test_a_bad_value_names_its_flag_or_variable(
     assert str(info.value).startswith(message)
 
 
+def test_the_servers_network_limits_are_core_options() -> None:
+    """``[server]``: flags, variables and the settings file reach :class:`Limits`."""
+    from myco.web.limits import Limits
+
+    plugins = hooks(disable="myco.default_plugins.transport_http")
+    values = settings(
+        plugins, ("--max-connections", "77"), MYCO_HEADER_TIMEOUT="2.5", MYCO_STREAM_QUEUE="9"
+    )
+    limits = Limits.from_config(Config(plugins=values))
+    assert (limits.max_connections, limits.header_timeout, limits.stream_queue) == (77, 2.5, 9)
+    assert Limits.from_config(Config()) == Limits(max_connections=limits_default())
+    for argv, env, message in (
+        ((), {"MYCO_MAX_CONNECTIONS": "many"}, "MYCO_MAX_CONNECTIONS: expected a whole number"),
+        (("--body-timeout", "0"), {}, "--body-timeout: expected a number above 0, got '0'"),
+    ):
+        with pytest.raises(OptionError, match=message):
+            settings(plugins, argv, **env)
+
+
+def limits_default() -> int:
+    from myco.web.limits import default_max_connections
+
+    return default_max_connections()
+
+
 def test_plugins_read_their_settings_from_the_config() -> None:
     plugins = hooks()
     values = settings(plugins, ("--fsync", "always", "--redis-url", "redis://h:1/2"))
@@ -361,7 +386,7 @@ def test_the_settings_file_sits_between_defaults_and_variables(tmp_path: Path) -
         ("[file]\nfsinc = 'no'\n", "[file] has no setting 'fsinc' (known: fsync)"),
         (
             "[nope]\nx = 1\n",
-            "no installed plugin has settings [nope] (known: auth, context, edits, file, redis)",
+            "no installed plugin has settings [nope] (known: auth, context, edits, file, redis, server)",
         ),
         ("[file]\nfsync = 'sometimes'\n", "[file] fsync: expected one of always, everysec, no"),
         ("[auth]\nnew_tenants_per_hour = 'x'\n", "new_tenants_per_hour: expected a whole number"),

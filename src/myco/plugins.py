@@ -183,10 +183,14 @@ class Hooks:
     # -- command line (options and commands that plugins own) -------------------------
 
     def register_serve_options(self) -> OptionRegistry:
-        """Every ``myco serve`` option the installed plugins declare."""
+        """Every ``myco serve`` option: the core ``server`` group, then the plugins'."""
         from myco.options import OptionRegistry
+        from myco.web.limits import server_options
 
         options = OptionRegistry()
+        options.current_plugin = "myco"
+        for option in server_options():  # the server's own (network limits)
+            options.add(option)
         return self._fill("register_serve_options", options, options=options)
 
     def register_commands(self) -> CommandRegistry:

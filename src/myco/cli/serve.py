@@ -66,7 +66,7 @@ async def _run(daemon: object) -> None:
 
     assert isinstance(daemon, Daemon)
     config = daemon.config
-    limits = Limits.from_env()
+    limits = Limits.from_config(config)
     app = create_app(daemon, limits)
     runner = make_runner(app, limits)
     await runner.setup()

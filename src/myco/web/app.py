@@ -24,7 +24,7 @@ MAX_BODY = 4 * 1024 * 1024
 def create_app(daemon: Daemon, limits: Limits | None = None) -> web.Application:
     """An aiohttp application serving *daemon* through every registered transport.
 
-    *limits* default to the built-in ones (``myco serve`` passes ``Limits.from_env()``).
+    *limits* default to the built-in ones (``myco serve`` passes ``Limits.from_config(config)``).
     """
     app = web.Application(
         client_max_size=MAX_BODY,

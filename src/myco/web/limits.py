@@ -1,34 +1,45 @@
 """Server-level limits and timeouts: what one client may hold of the daemon.
 
-Every value has a sane default and a ``MYCO_*`` environment variable (documented in
-docs/http-api.md, section "Limits"). They are read once, when the daemon starts.
+Every value has a sane default and is a core ``myco serve`` option of the ``server``
+settings group (:data:`SERVER_OPTIONS`): a ``--flag``, a ``MYCO_*`` variable and a
+``[server]`` entry of ``--config`` (documented in docs/http-api.md, section "Limits"). A bad
+value stops ``myco serve`` with a message naming it. They are read once, at start.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 import resource
-from typing import Final
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Final
 
 from aiohttp import web
-from attrs import frozen
+from attrs import fields, frozen
+
+from myco.options import Option
+
+if TYPE_CHECKING:
+    from myco.config import Config
 
 #: file descriptors kept free for log files, Redis connections and the listening socket
 _FD_RESERVE = 128
+NAMESPACE = "server"
 
 
-def _env_float(name: str, default: float) -> float:
-    raw = os.environ.get(name, "")
-    try:
-        value = float(raw)
-    except ValueError:
-        return default
-    return value if value > 0 else default
+def _positive(kind: Callable[[str], float]) -> Callable[[str], float]:
+    """A converter for texts of *kind* (``int`` or ``float``) above zero."""
+    what = "whole number" if kind is int else "number"
 
+    def convert(raw: str) -> float:
+        try:
+            value = kind(raw.strip())
+        except ValueError:
+            raise ValueError(f"expected a {what} above 0, got {raw!r}") from None
+        if value <= 0:
+            raise ValueError(f"expected a {what} above 0, got {raw!r}")
+        return value
 
-def _env_int(name: str, default: int) -> int:
-    return int(_env_float(name, default))
+    return convert
 
 
 def default_max_connections() -> int:
@@ -49,8 +60,7 @@ class Limits:
     :param header_timeout: seconds a connection may take to send a complete request head,
         counted from its opening or from the end of its previous response; an idle
         keep-alive connection is closed after the same time.
-    :param body_timeout: seconds a handler waits for the whole request body (0: the
-        built-in 10 s of :mod:`myco.web.bodies`).
+    :param body_timeout: seconds a handler waits for the whole request body.
     :param max_connections: open connections (SSE streams included) beyond which a new one
         is answered ``503`` and closed.
     :param streams_per_tenant: live SSE streams one tenant may hold (then ``429``).
@@ -63,7 +73,7 @@ class Limits:
     """
 
     header_timeout: float = 10.0
-    body_timeout: float = 0.0
+    body_timeout: float = 10.0
     max_connections: int = 1024
     streams_per_tenant: int = 32
     stream_write_timeout: float = 10.0
@@ -74,16 +84,38 @@ class Limits:
     max_headers: int = 64
 
     @classmethod
-    def from_env(cls) -> Limits:
-        return cls(
-            header_timeout=_env_float("MYCO_HEADER_TIMEOUT", 10.0),
-            body_timeout=_env_float("MYCO_BODY_TIMEOUT", 0.0),
-            max_connections=_env_int("MYCO_MAX_CONNECTIONS", default_max_connections()),
-            streams_per_tenant=_env_int("MYCO_STREAMS_PER_TENANT", 32),
-            stream_write_timeout=_env_float("MYCO_STREAM_WRITE_TIMEOUT", 10.0),
-            stream_queue=_env_int("MYCO_STREAM_QUEUE", 5000),
-            heavy_requests=_env_int("MYCO_HEAVY_REQUESTS", 2),
+    def from_config(cls, config: Config) -> Limits:
+        """The limits ``myco serve`` resolved (defaults for those not configured)."""
+        return cls(**{o.name: o.value(config) for o in server_options()})
+
+
+_HELP = {
+    "header_timeout": "seconds a connection has to send a complete request head",
+    "body_timeout": "seconds a request body has to arrive in full",
+    "max_connections": "open connections beyond which a new one gets 503 "
+    "(default 4096, or the descriptor limit minus 128)",
+    "streams_per_tenant": "live dashboard streams one tenant may hold",
+    "stream_write_timeout": "seconds a stream reader may leave a write unread",
+    "stream_queue": "events queued for one stream reader before it is dropped",
+    "heavy_requests": "large history pages built at the same time",
+}
+
+
+def server_options() -> tuple[Option, ...]:
+    """The ``server`` settings group: one option per network limit of :class:`Limits`."""
+    defaults = {f.name: f.default for f in fields(Limits)}
+    defaults["max_connections"] = default_max_connections()
+    return tuple(
+        Option(
+            NAMESPACE,
+            name,
+            help,
+            default=defaults[name],
+            type=_positive(int if isinstance(defaults[name], int) else float),
+            metavar="N",
         )
+        for name, help in _HELP.items()
+    )
 
 
 LIMITS: Final = web.AppKey("myco.limits", Limits)
