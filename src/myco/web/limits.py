@@ -60,7 +60,8 @@ class Limits:
     :param header_timeout: seconds a connection may take to send a complete request head,
         counted from its opening or from the end of its previous response; an idle
         keep-alive connection is closed after the same time.
-    :param body_timeout: seconds a handler waits for the whole request body.
+    :param body_timeout: seconds a handler waits for the whole request body (0: the
+        built-in 10 s of :mod:`myco.web.bodies`).
     :param max_connections: open connections (SSE streams included) beyond which a new one
         is answered ``503`` and closed.
     :param streams_per_tenant: live SSE streams one tenant may hold (then ``429``).
@@ -73,7 +74,7 @@ class Limits:
     """
 
     header_timeout: float = 10.0
-    body_timeout: float = 10.0
+    body_timeout: float = 0.0
     max_connections: int = 1024
     streams_per_tenant: int = 32
     stream_write_timeout: float = 10.0
@@ -91,7 +92,7 @@ class Limits:
 
 _HELP = {
     "header_timeout": "seconds a connection has to send a complete request head",
-    "body_timeout": "seconds a request body has to arrive in full",
+    "body_timeout": "seconds a request body has to arrive in full (default 10)",
     "max_connections": "open connections beyond which a new one gets 503 "
     "(default 4096, or the descriptor limit minus 128)",
     "streams_per_tenant": "live dashboard streams one tenant may hold",
