@@ -198,6 +198,10 @@ async def test_questions_and_directives_open_then_recently_closed(api: Api, clie
         "refresh-tokens",
         ["BACK"],
     )
+    # BACK never posted: only named as a target, it is not a session of the list yet
+    assert [s["name"] for s in data["sessions"]] == ["DIRECTOR", "FRONT"]
+    await api.post("BACK", "start api")
+    data = await state_of(client)
     back = next(s for s in data["sessions"] if s["name"] == "BACK")
     assert (back["questions"], back["directives"], back["inbox"]) == (1, 1, 1)
     await api.post("BACK", "reply FRONT jwt re:msg/F1.md", "done api re:refresh-tokens")

@@ -114,14 +114,43 @@ class _Registry(Generic[T]):
         return len(self._items)
 
 
+@frozen
+class Presence:
+    """Whether a session is there, as a plugin tells from the lifecycle hooks.
+
+    PEERS (workers), SESSIONS (the DIRECTOR), the JSON view and the dashboard show it next
+    to each session; see :meth:`VerbRegistry.presence`.
+
+    :ivar state: one word: ``working``, ``awaiting-human``, ``idle``, ``ended``, ``stale``.
+    :ivar since_ms: since when (milliseconds since the epoch).
+    :ivar gone: the session has left (ended or stale for a while): worker views leave it
+        out of PEERS; the DIRECTOR still sees it.
+    """
+
+    state: str
+    since_ms: int
+    gone: bool = False
+
+    def label(self, now_ms: int) -> str:
+        """``idle 3min``: the state and how long it has lasted."""
+        from myco.clock import age_label
+
+        return f"{self.state} {age_label(max(0, now_ms - self.since_ms))}"
+
+
+PresenceOf = Callable[["SwarmState", str, int], "Presence | None"]
+
+
 class VerbRegistry(_Registry[VerbSpec]):
-    """Verbs by name and alias, plus state observers and recognised keys."""
+    """Verbs by name and alias, plus state observers, presence providers and known keys."""
 
     kind = "verb"
 
     def __init__(self) -> None:
         super().__init__()
         self.observers: list[Observer] = []
+        #: ``fn(state, session, now_ms) -> Presence | None``, asked in registration order
+        self.presences: list[PresenceOf] = []
         self.keys: set[str] = set(CORE_KEYS)
         self.canonical: dict[str, str] = {}
         self.session_verbs: set[str] = set()
@@ -140,6 +169,12 @@ class VerbRegistry(_Registry[VerbSpec]):
     def observe(self, observer: Observer) -> None:
         """Call *observer(state, event)* after every applied event (any verb)."""
         self.observers.append(observer)
+
+    def presence(self, provider: PresenceOf) -> None:
+        """Tell views whether sessions are there: *provider(state, session, now_ms)* returns
+        a :class:`Presence`, or None when it knows nothing of the session (the first
+        provider that answers wins). Without one, views show what the events say."""
+        self.presences.append(provider)
 
     def public(self) -> list[VerbSpec]:
         """Canonical, non-internal verbs in name order."""

@@ -83,13 +83,13 @@ def test_a_receipt_reaches_the_asker_after_the_targets_next_prompt(
 def test_lifecycle_hooks_drive_liveness(daemon: DaemonProcess, tmp_path: Path) -> None:
     back = harness(daemon, tmp_path, "BACK")
     injected(back)  # the first prompt learns the daemon speaks deltas
-    assert "- BACK: working" in daemon.view("DIRECTOR")
+    assert "| BACK | " in (v := daemon.view("DIRECTOR")) and " | working " in v
     stop(back, "start api", "p1")
-    assert "- BACK: idle" in daemon.view("DIRECTOR")
+    assert "| BACK | " in (v := daemon.view("DIRECTOR")) and " | idle " in v
     back.hook("notify", {"notification_type": "permission_prompt", "message": "allow Bash?"})
-    assert "- BACK: awaiting-human" in daemon.view("DIRECTOR")
+    assert "| BACK | " in (v := daemon.view("DIRECTOR")) and " | awaiting-human " in v
     back.hook("session-end", {"reason": "exit"})
-    assert "- BACK: ended" in daemon.view("DIRECTOR")
+    assert "| BACK | " in (v := daemon.view("DIRECTOR")) and " | ended " in v
     lines = [e["line"] for e in daemon.events() if e["session"] == "BACK"]
     assert lines[-3:] == ["live idle", "live awaiting-human", "live ended"]
 

@@ -42,29 +42,36 @@ def test_ended_and_stale_sessions_leave_worker_views_after_the_ttl(
 ) -> None:
     swarm.post("BACK", "live ended")
     swarm.post("FRONT", "live working")
-    assert "- BACK: ended" in swarm.section("FRONT", "LIVENESS")
+    assert swarm.section("FRONT", "PEERS").startswith("- **BACK**: unknown, ended 1s, last-seen")
     swarm.advance(default_settings.gone_minutes * 60_000 + 1000)
     swarm.post("FRONT", "live working")
     assert gone(swarm.state, "BACK", swarm.now)
-    assert "BACK" not in swarm.section("FRONT", "LIVENESS")
-    assert "- BACK: ended" in swarm.section("DIRECTOR", "LIVENESS")  # the DIRECTOR keeps it
+    assert "BACK" not in swarm.view("FRONT").split("## PEERS")[-1]
+    assert "| BACK | unknown | ended 30min |" in swarm.section("DIRECTOR", "SESSIONS")
+
+
+def test_peers_and_sessions_show_liveness_once_a_hook_reported(swarm: DeltaSwarm) -> None:
+    swarm.post("BACK", "start api")
+    swarm.post("FRONT", "start ui")
+    assert swarm.section("FRONT", "PEERS").startswith("- **BACK**: active, last-seen")
+    assert "liveness" not in swarm.section("DIRECTOR", "SESSIONS")  # the reference's table
+    swarm.post("BACK", "live awaiting-human")
+    assert "- **BACK**: active, awaiting-human 0s, last-seen" in swarm.section("FRONT", "PEERS")
+    table = swarm.section("DIRECTOR", "SESSIONS").splitlines()
+    assert table[0] == (
+        "| session | status | liveness | last action | last-seen | blockers | dependents |"
+    )
+    assert table[2].startswith("| BACK | active | awaiting-human 0s | start api |")
+    assert table[3].startswith("| FRONT | active | active ")  # by its events
 
 
 def test_a_target_that_never_ran_is_not_listed(swarm: DeltaSwarm) -> None:
     swarm.post("FRONT", "live working", "ask BAKC typo?")
-    assert "BAKC" not in swarm.section("DIRECTOR", "LIVENESS")
+    assert "| BAKC |" not in swarm.section("DIRECTOR", "SESSIONS")
+    assert swarm.state.presence("BAKC", swarm.now) is None
 
 
-def test_no_lifecycle_report_means_no_section(swarm: DeltaSwarm) -> None:
-    swarm.post("BACK", "start api")
+def test_the_markdown_view_has_no_liveness_section(swarm: DeltaSwarm) -> None:
+    swarm.post("BACK", "start api", "live working")
     assert "## LIVENESS" not in swarm.view("FRONT")
-
-
-def test_a_typo_target_gets_a_did_you_mean(swarm: DeltaSwarm) -> None:
-    swarm.post("BACK", "start api")
-    assert swarm.post("FRONT", "ask BAKC which port?") == [
-        "no session BAKC has posted yet: did you mean BACK?"
-    ]
-    assert swarm.post("FRONT", "ask BAKC again?") != []  # still unknown: still said
-    assert swarm.post("FRONT", "ask BACK which port?") == []
-    assert swarm.post("FRONT", "ask DB schema?") == []  # nothing close: may start later
+    assert "## LIVENESS" not in swarm.view("DIRECTOR")

@@ -169,11 +169,13 @@ def test_peers_lists_other_workers_sorted_without_director(swarm: Swarm) -> None
     swarm.post("zed", "start z")
     swarm.post("director", "direct all go")
     swarm.post("amy", "done a")
-    swarm.view("never")  # auto-registered, no events
+    swarm.view("never")  # a view request is not a peer (the reference listed it)
+    swarm.post("amy", "ask NEVR typo?")  # nor a target that never posted
     assert swarm.section("back", "PEERS") == (
-        "- **AMY**: idle, last-seen 0s\n- **NEVER**: unknown, last-seen —\n"
-        "- **ZED**: active, last-seen 2s"
+        "- **AMY**: idle, last-seen 0s\n- **ZED**: active, last-seen 3s"
     )
+    assert "| NEVR |" not in swarm.section("director", "SESSIONS")
+    assert swarm.section("director", "NOW").startswith("Swarm with 2 worker session(s).\n")
 
 
 def test_peers_section_absent_for_a_lone_worker(swarm: Swarm) -> None:

@@ -125,7 +125,7 @@ def build_edges(
 
     for name in sorted(state.sessions):
         s = state.sessions[name]
-        if name != DIRECTOR:
+        if name != DIRECTOR and s.last_seen_ms is not None:  # not a name only met as a target
             session_node(name)
         for need in s.needs:
             target = target_node(name, need)

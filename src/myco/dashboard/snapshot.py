@@ -235,8 +235,8 @@ def sessions(
                 owed[t] = owed.get(t, 0) + 1
     out = []
     for name, s in sorted(state.sessions.items()):
-        if name == DIRECTOR and s.last_seen_ms is None:
-            continue  # the director exists from the start; list it once it has spoken
+        if s.last_seen_ms is None:
+            continue  # the director before it spoke, a name only met as a target: no session
         out.append(
             {
                 "name": name,
@@ -260,11 +260,10 @@ def sessions(
 
 
 def liveness_of(state: SwarmState, name: str, now: int) -> str | None:
-    """The context plugin's liveness label (``idle 3min``), None when it is not running."""
-    from myco.default_plugins.context.ledger import KEY
-    from myco.default_plugins.context.liveness import label
-
-    return label(state, name, now) if KEY in state.extras else None
+    """The session's liveness label (``idle 3min``) from the plugins that track lifecycle
+    hooks (:meth:`~myco.protocol.state.SwarmState.presence`), None when none knows."""
+    found = state.presence(name, now)
+    return found.label(now) if found is not None else None
 
 
 def snapshot(

@@ -12,6 +12,7 @@ from typing import Any
 
 from myco import clock
 from myco.hookspecs import hookimpl
+from myco.names import DIRECTOR
 from myco.protocol.grammar import GLOBAL
 from myco.protocol.state import QUESTION_TTL_MS, SwarmState
 from myco.protocol.visibility import recent_for
@@ -25,6 +26,8 @@ def snapshot(state: SwarmState, me: str, now: int) -> dict[str, Any]:
     state.session(me)
     sessions = {}
     for name, s in sorted(state.sessions.items()):
+        if s.last_seen_ms is None and name not in (me, DIRECTOR):
+            continue  # a name only met as a target is not a session
         sessions[name] = {
             "status": s.status,
             "action": s.action,

@@ -21,7 +21,7 @@ from myco.protocol.events import Event
 from myco.protocol.grammar import _GLOBAL_ONLY, GLOBAL
 
 if TYPE_CHECKING:
-    from myco.registry import VerbRegistry
+    from myco.registry import Presence, VerbRegistry
 
 QUESTION_TTL_MS = 30 * 60 * 1000
 ASK_WINDOW_MS = 48 * 3600 * 1000
@@ -256,7 +256,22 @@ class SwarmState:
         return s
 
     def workers(self) -> list[str]:
-        return sorted(n for n in self.sessions if n != DIRECTOR)
+        """Sessions other than the DIRECTOR that posted at least once (their hooks post
+        too), sorted. A name only met as a target (``ask BAKC``) or as a viewer has a
+        state (channels, questions) but is not a peer: views and the dashboard leave it out.
+        """
+        return sorted(
+            n for n, s in self.sessions.items() if n != DIRECTOR and s.last_seen_ms is not None
+        )
+
+    def presence(self, name: str, now_ms: int) -> Presence | None:
+        """Whether *name* is there (working, idle, ended...), from the plugins that track
+        lifecycle hooks (:meth:`~myco.registry.VerbRegistry.presence`); None: no one knows."""
+        for provider in self.verbs.presences:
+            found = provider(self, name, now_ms)
+            if found is not None:
+                return found
+        return None
 
     # -- applying ---------------------------------------------------------------------
     def apply(self, event: Event) -> None:

@@ -67,11 +67,21 @@ def sessions_table(state: SwarmState, now: int, cap: int) -> list[str]:
             "| session | status | last action | last-seen | blockers | dependents |",
             "|---|---|---|---|---|---|",
         ]
-    for name in workers[:cap]:
+    shown = workers[:cap]
+    presence = {name: state.presence(name, now) for name in shown}
+    live = any(p is not None for p in presence.values())
+    if live and lines:  # a liveness column once a plugin reports it
+        lines = [
+            "| session | status | liveness | last action | last-seen | blockers | dependents |",
+            "|---|---|---|---|---|---|---|",
+        ]
+    for name in shown:
         s = state.sessions[name]
         seen = clock.age_label(now - s.last_seen_ms) if s.last_seen_ms is not None else "—"
+        p = presence[name]
+        alive = (f" {p.label(now)} |" if p is not None else " — |") if live else ""
         lines.append(
-            f"| {name} | {s.status} | {cell(s.action)} | {seen} | "
+            f"| {name} | {s.status} |{alive} {cell(s.action)} | {seen} | "
             f"{cell(', '.join(state.blockers_for(name)))} | "
             f"{cell(', '.join(state.dependents_of(name)))} |"
         )
@@ -148,8 +158,19 @@ def broadcasts(state: SwarmState, me: str, now: int, cap: int) -> list[str]:
 
 
 def peers(state: SwarmState, me: str, now: int, cap: int) -> list[str]:
+    """PEERS: the other workers, with their liveness when a plugin tracks it; those that
+    have left (ended or stale for a while) are left out."""
     mine = state.session(me)
-    names = [n for n in state.workers() if n != me]
+    names = []
+    presence = {}
+    for n in state.workers():
+        if n == me:
+            continue
+        found = state.presence(n, now)
+        if found is not None and found.gone:
+            continue
+        names.append(n)
+        presence[n] = found
     lines = []
     for name in names[:cap]:
         p = state.sessions[name]
@@ -158,7 +179,9 @@ def peers(state: SwarmState, me: str, now: int, cap: int) -> list[str]:
         spec = mine.last_reply.get(name)
         if spec:
             tag = " (reply read)" if state.acked(spec, name) else " (reply pending)"
-        lines.append(f"- **{name}**: {p.status}, last-seen {seen}{tag}")
+        live = presence[name]
+        alive = f", {live.label(now)}" if live is not None else ""
+        lines.append(f"- **{name}**: {p.status}{alive}, last-seen {seen}{tag}")
     if len(names) > cap:
         lines.append(f"_… {len(names) - cap} more peer(s) not shown._")
     return lines

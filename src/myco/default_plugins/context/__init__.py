@@ -89,6 +89,7 @@ def register_verbs(verbs: VerbRegistry) -> None:
             example="live idle",
         )
     )
+    verbs.presence(liveness.presence)
 
 
 @hookimpl

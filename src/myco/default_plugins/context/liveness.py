@@ -4,8 +4,9 @@ The state a session's hooks last reported (:mod:`.ledger`, verb ``live``) ages: 
 that is neither ended nor waiting for its human and that no hook has heard from for
 ``stale_minutes`` is *stale* (its CLI died without a SessionEnd). A session no lifecycle
 hook ever reported on (hooks wired by hand, an older myco) is *active* or *stale* by the
-time of its last event. Worker views leave out ended and stale sessions after
-``gone_minutes``.
+time of its last event. PEERS and SESSIONS show the liveness of every session a hook
+reported on (:func:`presence`, the plugin's ``verbs.presence`` provider); PEERS leaves out
+ended and stale sessions after ``gone_minutes``.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 from myco import clock
 from myco.names import DIRECTOR
 from myco.protocol.state import SwarmState
+from myco.registry import Presence
 
 from .ledger import ledger
 from .settings import MINUTE_MS, SETTINGS
@@ -46,30 +48,27 @@ def gone(state: SwarmState, name: str, now_ms: int) -> bool:
     return what in ("ended", "stale") and now_ms - since > SETTINGS.gone_minutes * MINUTE_MS
 
 
-def label(state: SwarmState, name: str, now_ms: int) -> str:
+def presence(state: SwarmState, name: str, now_ms: int) -> Presence | None:
+    """The provider behind PEERS, SESSIONS and the dashboard (``verbs.presence``).
+
+    Nothing until some lifecycle hook of the swarm reported (a swarm without them shows
+    what its events say, as the reference does), nor for a name no session ever used.
+    """
+    book = ledger(state)
+    if not book.live:
+        return None
+    s = state.sessions.get(name)
+    if name not in book.live and (s is None or s.last_seen_ms is None):
+        return None
     what, since = liveness(state, name, now_ms)
-    if what == "unknown":
-        return "unknown"
-    return f"{what} {clock.age_label(max(0, now_ms - since))}"
+    gone_ms = SETTINGS.gone_minutes * MINUTE_MS
+    return Presence(what, since, what in ("ended", "stale") and now_ms - since > gone_ms)
 
 
 def section(state: SwarmState, me: str, now_ms: int, limit: int) -> list[str]:
-    """LIVENESS: one line per session that reported anything (workers: not gone ones)."""
-    names = [n for n in state.sessions if n != me]
-    book = ledger(state)
-    if not book.live:
-        return []  # no lifecycle hook has reported yet: nothing better than PEERS to say
-    lines = []
-    for name in sorted(names):
-        s = state.sessions[name]
-        if s.last_seen_ms is None and name not in book.live:
-            continue  # only named as a target: not a session that ever ran
-        if me != DIRECTOR and gone(state, name, now_ms):
-            continue
-        lines.append(f"- {name}: {label(state, name, now_ms)}")
-        if len(lines) >= limit:
-            break
-    return lines
+    """LIVENESS in the markdown view: nothing, since PEERS and SESSIONS show each
+    session's liveness (:func:`presence`); the JSON view keeps the section's :func:`data`."""
+    return []
 
 
 def data(state: SwarmState, me: str, now_ms: int) -> dict[str, dict[str, object]]:
