@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 #: the first bytes of every snapshot this module writes
 MAGIC = b"MYCOSNAP"
 #: the layout after :data:`MAGIC`; bump it whenever the payload's shape changes
-FORMAT = 2
+FORMAT = 3
 _HEADER = MAGIC + FORMAT.to_bytes(2, "big")
 log = structlog.get_logger("myco.snapshots")
 

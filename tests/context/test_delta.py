@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import deque
+
 from tests.context.conftest import DeltaSwarm
 
 
@@ -68,10 +70,25 @@ def test_open_items_resurface_every_k_turns(swarm: DeltaSwarm, default_settings)
 def test_an_unknown_or_lost_revision_gets_the_full_view(swarm: DeltaSwarm) -> None:
     swarm.post("BACK", "start api")
     assert swarm.delta("FRONT", swarm.state.last_seq + 5).mode == "full"  # from the future
-    swarm.state.events.clear()  # the ring no longer holds what followed revision 0
-    swarm.post("BACK", "done api")
+    swarm.state.events = deque(swarm.state.events, maxlen=2)  # a small ring
+    swarm.post("BACK", "done api", "need db")  # pushes `start api` out
+    assert swarm.state.forgotten == 1
     assert swarm.delta("FRONT", 0).mode == "full"
+    assert swarm.delta("FRONT", 1).mode != "full"
     assert swarm.delta("FRONT", swarm.state.last_seq).mode == "nothing"
+
+
+def test_bookkeeping_never_pushes_protocol_events_out_of_the_ring(swarm: DeltaSwarm) -> None:
+    swarm.state.events = deque(maxlen=3)
+    swarm.post("BACK", "ask FRONT which port?")
+    for turn in range(1, 11):
+        swarm.post("BACK", "live working", "live idle")
+        swarm.post("FRONT", f"seen view rev:1 turn:{turn}", "ack msg/none.md")
+    assert [e.verb for e in swarm.state.events] == ["ask"] and swarm.state.forgotten == 0
+    got = swarm.delta("FRONT", 0)
+    assert got.mode == "delta" and "which port?" in got.text
+    assert "(turn 10)" not in swarm.section("BACK", "YOUR OPEN ASKS")  # the first receipt holds
+    assert "seen by FRONT" in swarm.section("BACK", "YOUR OPEN ASKS")  # state still follows them
 
 
 def test_the_director_hears_everything_new_in_one_line_each(swarm: DeltaSwarm) -> None:

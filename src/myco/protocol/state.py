@@ -207,7 +207,10 @@ class SwarmState:
 
     verbs: VerbRegistry
     sessions: dict[str, SessionState] = field(factory=dict)
+    #: the newest protocol events (not internal ones: they are stored, never listed)
     events: deque[Event] = field(factory=lambda: deque(maxlen=RECENT_RING))
+    #: the newest sequence number :attr:`events` let go of (0: it holds every one since 1)
+    forgotten: int = 0
     questions: dict[int, Question] = field(factory=dict)
     directives: list[Directive] = field(factory=list)
     artifacts: dict[tuple[str, str], Artifact] = field(factory=dict)
@@ -299,13 +302,21 @@ class SwarmState:
                 target = self.session(obj)
                 if channels is not _GLOBAL_ONLY:
                     target.channels.update(channels)
-            self.events.append(event)
+            if not spec.internal:  # bookkeeping (seen, live, ack) never crowds the ring
+                self._remember(event)
             spec.apply(self, event)
         else:
-            self.events.append(event)
+            self._remember(event)
         for observer in self.verbs.observers:
             observer(self, event)
         self.derived_cache = None  # whatever the verb changed: recomputed on next use
+
+    def _remember(self, event: Event) -> None:
+        """Keep *event* among the recent ones; the one it pushes out raises :attr:`forgotten`."""
+        ring = self.events
+        if len(ring) == ring.maxlen:
+            self.forgotten = ring[0].seq
+        ring.append(event)
 
     # -- dependencies -----------------------------------------------------------------
     def add_need(self, session: str, item: str) -> None:

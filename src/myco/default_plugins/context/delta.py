@@ -48,16 +48,18 @@ def marker(rev: int, mode: str, since: int | None = None) -> str:
 
 
 def new_events(state: SwarmState, seen: int) -> list[Event] | None:
-    """Events after *seen*, oldest first; None when some of them are no longer kept."""
+    """Protocol events after *seen*, oldest first; None when the ring forgot some of them.
+
+    The ring keeps no internal event (``seen``, ``live``, ``ack``...), so its sequence
+    numbers have gaps: what matters is whether it let go of one after *seen*.
+    """
+    if seen < state.forgotten:
+        return None
     out: list[Event] = []
     for ev in reversed(state.events):
         if ev.seq <= seen:
-            out.reverse()
-            return out
+            break
         out.append(ev)
-    oldest = out[-1].seq if out else state.last_seq + 1
-    if oldest > seen + 1 and seen < state.last_seq:
-        return None  # the ring forgot some events after *seen*
     out.reverse()
     return out
 
