@@ -322,7 +322,7 @@ def settle(project: Path, **kw: Any) -> tuple[list[str], dict[str, str], list[st
     return plan.argv, {p.name: t for p, t in plan.files.items()}, list(plan.notes)
 
 
-def test_launch_wires_five_hooks_and_the_instructions(tmp_path: Path) -> None:
+def test_launch_wires_eight_hooks_and_the_instructions(tmp_path: Path) -> None:
     argv, files, notes = settle(tmp_path)
     assert argv == ["gemini"]
     settings = json.loads(files["settings.json"])
@@ -333,6 +333,10 @@ def test_launch_wires_five_hooks_and_the_instructions(tmp_path: Path) -> None:
         "SessionStart": [("myco-role", "/venv/bin/myco hook gemini start", 10_000)],
         "BeforeAgent": [("myco-view", "/venv/bin/myco hook gemini prompt", 10_000)],
         "AfterAgent": [("myco-capture", "/venv/bin/myco hook gemini stop", 10_000)],
+        # lifecycle: liveness, and the full view after a compression
+        "PreCompress": [("myco-compress", "/venv/bin/myco hook gemini compacted", 10_000)],
+        "Notification": [("myco-notify", "/venv/bin/myco hook gemini notify", 10_000)],
+        "SessionEnd": [("myco-end", "/venv/bin/myco hook gemini session-end", 10_000)],
         # edit tracking and leases, on write_file|replace only
         "BeforeTool": [("myco-edit-check", "/venv/bin/myco hook gemini pre-edit", 10_000)],
         "AfterTool": [("myco-edit-report", "/venv/bin/myco hook gemini post-edit", 10_000)],
@@ -453,3 +457,33 @@ def test_the_hook_imports_no_heavy_modules(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr.strip().splitlines()[-1] == "[]"
+
+
+def test_lifecycle_events_drive_liveness_and_resync(myco_daemon: Any, tmp_path: Path) -> None:
+    """PreCompress, Notification (ToolPermission) and SessionEnd work as Claude Code's."""
+    from myco.testing import AdapterHarness
+
+    gem = AdapterHarness(ADAPTER, myco_daemon, tmp_path / "state", session="GEM")
+
+    def said(event: str, payload: dict[str, Any]) -> dict[str, Any]:
+        out = gem.hook(event, payload)
+        assert out.stdout.endswith("}\n")  # Gemini reads stdout as one JSON object
+        return dict(json.loads(out.stdout))
+
+    assert (
+        "# myco view — GEM"
+        in said("prompt", {"prompt": "go"})["hookSpecificOutput"]["additionalContext"]
+    )
+    assert said("notify", {"notification_type": "ToolPermission", "message": "write?"}) == {}
+    myco_daemon.post("DIRECTOR", "direct GEM ship it")
+    told = said("compacted", {"trigger": "auto"})["systemMessage"]
+    assert "DIRECTOR sent it a directive" in told and "ship it" in told
+    again = said("prompt", {"prompt": "go"})["hookSpecificOutput"]["additionalContext"]
+    assert "# myco view — GEM" in again  # the full view after a compression
+    assert said("session-end", {"reason": "exit"}) == {}
+    lines = [e["line"] for e in myco_daemon.events() if e["session"] == "GEM"]
+    assert [ln for ln in lines if ln.startswith("live")] == [
+        "live awaiting-human",
+        "live started source:compact",
+        "live ended",
+    ]

@@ -300,14 +300,18 @@ def test_flag_wiring_pins_what_codex_reports_and_needs_no_bypass(
         "hooks.UserPromptSubmit",
         "hooks.Stop",
         "hooks.SessionStart",
+        "hooks.PostCompact",  # lifecycle: liveness and the full view after a compaction
+        "hooks.PermissionRequest",
+        "hooks.SessionEnd",
         "hooks.PreToolUse",  # edit tracking and leases, on apply_patch only
         "hooks.PostToolUse",
     ]
     assert "/venv/bin/myco hook codex prompt" in flags[0]
-    assert 'matcher="apply_patch"' in flags[3] and "hook codex pre-edit" in flags[3]
+    assert "hook codex compacted" in flags[3] and "hook codex notify" in flags[4]
+    assert 'matcher="apply_patch"' in flags[6] and "hook codex pre-edit" in flags[6]
     assert calls == [[arg for f in flags for arg in ("-c", f)]]
     config = plan.files[codex_home / "config.toml"]
-    assert config.count("sha256:from-codex") == 5  # prompt, stop, session start, 2 tools
+    assert config.count("sha256:from-codex") == 8  # prompt, stop, 4 lifecycle, 2 tools
     assert plan.files[tmp_path / "proj" / "AGENTS.md"].startswith("<!-- myco:begin -->")
 
 

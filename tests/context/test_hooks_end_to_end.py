@@ -131,3 +131,26 @@ def test_lifecycle_reports_are_never_queued_while_the_daemon_is_down(
     injected(back)  # flushes the outbox: nothing stale arrives
     lines = [e["line"] for e in daemon.events() if e["session"] == "BACK"]
     assert not [ln for ln in lines if ln.startswith("live ")]
+
+
+def test_the_human_hears_of_a_directive_that_woke_nobody(
+    daemon: DaemonProcess, tmp_path: Path
+) -> None:
+    back = harness(daemon, tmp_path, "BACK")
+    injected(back)
+    asked = back.run("notify", {"notification_type": "permission_prompt", "message": "Bash?"})
+    assert asked.exit_code == 0 and asked.stdout == ""  # nothing to tell yet
+    daemon.post("DIRECTOR", "direct BACK freeze the schema")
+    daemon.post("FRONT", "ask BAKC typo?")
+    reply = "ok <myco>\nask FRNT x\n</myco>"
+    out = back.run("stop", {"prompt_id": "p1", "last_assistant_message": reply})
+    assert out.exit_code == 0
+    said = json.loads(out.stdout)["systemMessage"].splitlines()
+    assert said[0] == "⚠️ myco: no session FRNT has posted yet: did you mean FRONT?"
+    assert said[1].startswith("⚠️ myco: while BACK waited for you, DIRECTOR sent it a directive")
+    assert said[1].endswith(
+        "freeze the schema — BACK was not woken; your next prompt shows it to BACK."
+    )
+    again = back.run("notify", {"notification_type": "permission_prompt", "message": "Bash?"})
+    assert again.stdout == ""  # told once
+    assert "| BAKC |" not in daemon.view("DIRECTOR")  # a typo target is no session

@@ -58,3 +58,27 @@ def test_no_wake_for_a_plain_ask_an_awaiting_human_session_or_a_pending_prompt(
     assert wait_take(myco_daemon, "OPS") is not None
     assert take(myco_daemon, "FRONT") == "the human's job"  # kept, not replaced
     assert take(myco_daemon, "DB") is None
+
+
+def test_a_session_awaiting_its_human_is_not_woken_its_human_is_told_once() -> None:
+    from myco.testing import Swarm
+
+    swarm = Swarm()
+    swarm.post("BACK", "live awaiting-human")
+    swarm.post("DIRECTOR", "direct BACK freeze the schema")
+    swarm.post("FRONT", "ask BACK which port? urgent:yes", "ask BACK a plain one")
+    told = swarm.post("BACK", "live idle")  # its next lifecycle report (Stop, Notification)
+    assert len(told) == 2
+    assert told[0].startswith("while BACK waited for you, DIRECTOR sent it a directive (")
+    assert told[0].endswith(
+        "freeze the schema — BACK was not woken; your next prompt shows it to BACK."
+    )
+    assert "FRONT sent it an urgent question" in told[1] and "which port?" in told[1]
+    assert swarm.post("BACK", "live awaiting-human") == []  # once
+    swarm.post("DIRECTOR", "direct BACK and the migrations")
+    assert swarm.post("BACK", "live ended") == []  # kept for the next start
+    assert "and the migrations" in swarm.post("BACK", "live started source:resume")[0]
+    swarm.post("BACK", "live awaiting-human")
+    swarm.post("DIRECTOR", "direct BACK seen before any report")
+    swarm.post("BACK", f"seen view rev:{swarm.seq} turn:3")  # its model saw it: nothing to tell
+    assert swarm.post("BACK", "live idle") == []

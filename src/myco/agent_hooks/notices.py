@@ -87,3 +87,8 @@ def unauthorized(status: int, reason: str = "", token_set: bool = True) -> str:
         f"⚠️ myco: the daemon refused the token (HTTP {status}{why}); events are kept in the "
         "outbox. Check MYCO_TOKEN."
     )
+
+
+def daemon_says(warning: str) -> str:
+    """A warning from the daemon's answer to a post (a lint, news for the human)."""
+    return f"⚠️ myco: {warning}"

@@ -44,31 +44,41 @@ def prompt_or_stop(ctx: HookContext, turn_of: Callable[[HookContext], Turn]) -> 
     return HookOutput()
 
 
-def context_output(event_name: str, begin: BeginResult) -> str:
-    """Stdout of a prompt hook: the view as additional context, notices for the human."""
+def context_output(event_name: str, begin: BeginResult, *, empty: str = "") -> str:
+    """Stdout of a hook that adds context (a prompt hook, a tool hook's warning): the view
+    as ``additionalContext`` for the model, notices for the human.
+
+    :param empty: what to print when there is nothing to say (Gemini CLI wants ``"{}"``).
+    """
     out: dict[str, Any] = {}
     if begin.view:
         out["hookSpecificOutput"] = {"hookEventName": event_name, "additionalContext": begin.view}
     if begin.notices:
         out["systemMessage"] = "\n".join(begin.notices)
-    return _dump(out)
+    return _dump(out, empty)
 
 
-def stop_output(result: StopResult) -> str:
-    """Stdout of a stop hook: notices, and the enforcement block when decided."""
+def stop_output(result: StopResult, *, decision: str = "block", empty: str = "") -> str:
+    """Stdout of a stop hook: notices, and the enforcement block when decided.
+
+    :param decision: the word that makes the model go on (Gemini CLI's AfterAgent: ``deny``).
+    :param empty: what to print when there is nothing to say (Gemini CLI wants ``"{}"``).
+    """
     out: dict[str, Any] = {}
     if result.block_reason:
-        out["decision"] = "block"
+        out["decision"] = decision
         out["reason"] = result.block_reason
     if result.notices:
         out["systemMessage"] = "\n".join(result.notices)
-    return _dump(out)
+    return _dump(out, empty)
 
 
-def system_message(lines: Sequence[str]) -> str:
-    """Stdout showing *lines* to the human only (``""`` when there are none)."""
-    return _dump({"systemMessage": "\n".join(lines)} if lines else {})
+def system_message(lines: Sequence[str], *, empty: str = "") -> str:
+    """Stdout showing *lines* to the human only (*empty* when there are none)."""
+    return _dump({"systemMessage": "\n".join(lines)} if lines else {}, empty)
 
 
-def _dump(out: dict[str, Any]) -> str:
-    return json.dumps(out, ensure_ascii=False) + "\n" if out else ""
+def _dump(out: dict[str, Any], empty: str = "") -> str:
+    if not out:
+        return empty + "\n" if empty else ""
+    return json.dumps(out, ensure_ascii=False) + "\n"

@@ -295,13 +295,14 @@ def fetch_context(ctx: HookContext, limit: int = VIEW_LIMIT) -> str:
     return clip(text[m.end() :], limit)
 
 
-def session_start(ctx: HookContext, source: str) -> None:
+def session_start(ctx: HookContext, source: str) -> Delivery:
     """A new, cleared or compacted conversation: the next prompt gets the full view.
 
     Whatever the conversation held before is gone (or summarised), so the delta base is
     dropped; the turn count goes on. Resuming the very conversation the last view went
     into (same payload ``session_id``, as ``claude -p --resume`` and ``myco worker`` do)
-    keeps the base: its history holds that view. The daemon hears ``live started``.
+    keeps the base: its history holds that view. The daemon hears ``live started``; its
+    answer's notices are returned.
     """
     before = load_view_state(ctx)
     conversation = ctx.payload_str("session_id")
@@ -309,7 +310,7 @@ def session_start(ctx: HookContext, source: str) -> None:
     if before.rev is not None and not same:
         save_view_state(ctx, before._replace(rev=None))
     source = re.sub(r"[^a-z0-9_-]", "", source.lower())[:32]
-    report_live(ctx, "started", f"source:{source}" if source else "")
+    return report_live(ctx, "started", f"source:{source}" if source else "")
 
 
 def report_live(ctx: HookContext, what: str, detail: str = "") -> Delivery:
@@ -375,7 +376,10 @@ def deliver(ctx: HookContext, batch: Batch | None = None, then: Batch | None = N
             return Delivery(pending=1 if batch else 0)
         delivery = _flush(ctx, None, [batch])
     if then is not None and not delivery.pending and not ctx.daemon_down:
-        _post(ctx, then)
+        outcome = _post(ctx, then)
+        if outcome is not None and outcome[0] == "sent" and outcome[1][1]:
+            said = [notices.daemon_says(w) for w in outcome[1][1]]
+            delivery = delivery._replace(notices=[*delivery.notices, *said])
     return delivery
 
 
@@ -407,7 +411,8 @@ def _flush(ctx: HookContext, outbox: Outbox | None, pending: list[Batch]) -> Del
                 if outbox is not None:
                     outbox.reject(batch, payload)
             else:
-                pokes.extend(payload)
+                pokes.extend(payload[0])
+                said.extend(notices.daemon_says(w) for w in payload[1])
             done += 1
     finally:
         if outbox is not None and (done or dirty):
@@ -416,7 +421,11 @@ def _flush(ctx: HookContext, outbox: Outbox | None, pending: list[Batch]) -> Del
 
 
 def _post(ctx: HookContext, batch: Batch) -> tuple[str, Any] | None:
-    """Send one batch; None means "stop flushing, keep it" (daemon away or unwell)."""
+    """Send one batch; None means "stop flushing, keep it" (daemon away or unwell).
+
+    ``("sent", (pokes, warnings))`` when it was stored: the daemon's warnings (a typo
+    target's "did you mean", a lifecycle report's news for the human) are shown to the human.
+    """
     body = json.dumps(
         {"session": batch["session"], "events": batch["events"], "id": batch["id"]}
     ).encode("utf-8")
@@ -440,8 +449,11 @@ def _post(ctx: HookContext, batch: Batch) -> tuple[str, Any] | None:
             ctx.daemon_down = True  # a 200 we cannot read: maybe stored; the id makes a retry safe
             ctx.log("POST /events: unreadable 200 response")
             return None
-        pokes = data.get("pokes")
-        return "sent", [p for p in pokes if isinstance(p, dict)] if isinstance(pokes, list) else []
+        pokes, warnings = data.get("pokes"), data.get("warnings")
+        return "sent", (
+            [p for p in pokes if isinstance(p, dict)] if isinstance(pokes, list) else [],
+            [str(w)[:500] for w in warnings[:10]] if isinstance(warnings, list) else [],
+        )
     ctx.log(f"POST /events: HTTP {resp.status} {resp.body[:200]!r}")
     if resp.status in (401, 403):
         reason = str(data.get("error", ""))[:200] if isinstance(data, dict) else ""
@@ -546,20 +558,30 @@ IDLE_NOTIFICATIONS = frozenset({"idle_prompt", "auth_success"})
 def lifecycle(ctx: HookContext) -> bool:
     """Handle a lifecycle event (True) or say it is not one (False). Prints nothing.
 
+    :func:`lifecycle_notices` does the same and also returns what to show the human.
+    """
+    return lifecycle_notices(ctx) is not None
+
+
+def lifecycle_notices(ctx: HookContext) -> list[str] | None:
+    """Handle a lifecycle event: the lines for the human (print them with the CLI's user
+    channel, ``systemMessage``), or None when *ctx* is not a lifecycle event.
+
     ``session-start`` (payload ``source``: startup, resume, clear, compact) and
     ``compacted`` (a CLI's compaction event) make the next prompt inject the full view;
     ``notify`` reports ``awaiting-human`` (a permission or input prompt; Claude Code's
-    ``idle_prompt`` means idle); ``session-end`` reports ``ended``.
+    ``idle_prompt`` means idle); ``session-end`` reports ``ended``. The daemon may answer a
+    report with news for the human: a directive or urgent question that arrived while the
+    session waited for its human, which woke nobody.
     """
     if ctx.event == SESSION_START:
-        session_start(ctx, ctx.payload_str("source") or "startup")
-    elif ctx.event == COMPACTED:
-        session_start(ctx, "compact")
-    elif ctx.event == NOTIFY:
+        return list(session_start(ctx, ctx.payload_str("source") or "startup").notices)
+    if ctx.event == COMPACTED:
+        return list(session_start(ctx, "compact").notices)
+    if ctx.event == NOTIFY:
         kind = ctx.payload_str("notification_type")
-        report_live(ctx, "idle" if kind in IDLE_NOTIFICATIONS else "awaiting-human")
-    elif ctx.event == SESSION_END:
-        report_live(ctx, "ended")
-    else:
-        return False
-    return True
+        what = "idle" if kind in IDLE_NOTIFICATIONS else "awaiting-human"
+        return list(report_live(ctx, what).notices)
+    if ctx.event == SESSION_END:
+        return list(report_live(ctx, "ended").notices)
+    return None

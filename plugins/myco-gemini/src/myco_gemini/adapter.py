@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from myco.adapters import HeadlessRun, HookOutput, LaunchPlan, LaunchRequest
+from myco.agent_hooks import output
 from myco.agent_hooks.runtime import (
     BeginResult,
     HookContext,
@@ -28,6 +29,7 @@ from myco.agent_hooks.runtime import (
     Turn,
     begin_turn,
     finish_turn,
+    lifecycle_notices,
     session_start,
 )
 from myco_gemini.chat import WRITE_TOOLS, ChatTurn, read_turn
@@ -38,6 +40,11 @@ EVENTS = {
     "start": ("SessionStart", "myco-role"),
     "prompt": ("BeforeAgent", "myco-view"),
     "stop": ("AfterAgent", "myco-capture"),
+    # lifecycle (``myco.agent_hooks.runtime.lifecycle_notices``): liveness and the
+    # full view after a compression, as for Claude Code; all advisory in Gemini CLI 0.61
+    "compacted": ("PreCompress", "myco-compress"),
+    "notify": ("Notification", "myco-notify"),
+    "session-end": ("SessionEnd", "myco-end"),
 }
 #: tool hooks (edit tracking and leases) on Gemini's write tools
 TOOL_EVENTS = {
@@ -85,8 +92,11 @@ class Gemini:
             result = finish_turn(ctx, turn)
             return HookOutput(stop_output(result._replace(notices=[*said, *result.notices])))
         if ctx.event == "start":  # SessionStart: the next prompt gets the full view again
-            session_start(ctx, ctx.payload_str("source") or "startup")
-            return HookOutput(start_output(role_for(ctx.session)))
+            news = session_start(ctx, ctx.payload_str("source") or "startup").notices
+            return HookOutput(start_output(role_for(ctx.session), news))
+        told = lifecycle_notices(ctx)  # PreCompress, Notification (ToolPermission), SessionEnd
+        if told is not None:
+            return HookOutput(output.system_message(told, empty="{}"))
         ctx.log(f"unknown event {ctx.event!r}")
         return HookOutput(dump({}))
 
@@ -221,26 +231,12 @@ def dump(out: Mapping[str, Any]) -> str:
 
 def prompt_output(begin: BeginResult) -> str:
     """BeforeAgent: the view as ``additionalContext`` (a ``<hook_context>`` part)."""
-    out: dict[str, Any] = {}
-    if begin.view:
-        out["hookSpecificOutput"] = {
-            "hookEventName": "BeforeAgent",
-            "additionalContext": begin.view,
-        }
-    if begin.notices:
-        out["systemMessage"] = "\n".join(begin.notices)
-    return dump(out)
+    return output.context_output("BeforeAgent", begin, empty="{}")
 
 
 def stop_output(result: StopResult) -> str:
     """AfterAgent: notices for the human; ``deny`` makes the model answer *reason* (retry)."""
-    out: dict[str, Any] = {}
-    if result.block_reason:
-        out["decision"] = "deny"
-        out["reason"] = result.block_reason
-    if result.notices:
-        out["systemMessage"] = "\n".join(result.notices)
-    return dump(out)
+    return output.stop_output(result, decision="deny", empty="{}")
 
 
 def tool_output(ctx: HookContext) -> str:
@@ -257,8 +253,7 @@ def tool_output(ctx: HookContext) -> str:
         warning = edits.take_warning(ctx)
         if not warning:
             return dump({})
-        context = {"hookEventName": "AfterTool", "additionalContext": warning}
-        return dump({"hookSpecificOutput": context, "systemMessage": warning})
+        return output.context_output("AfterTool", BeginResult(warning, [warning]))
     decision = edits.before_edit(ctx, paths)
     if decision.deny:
         return dump({"decision": "deny", "reason": decision.deny})
@@ -267,12 +262,10 @@ def tool_output(ctx: HookContext) -> str:
     return dump({})
 
 
-def start_output(role: str) -> str:
-    """SessionStart: the role instructions as context, when the session has a role."""
-    if not role:
-        return dump({})
-    context = {"hookEventName": "SessionStart", "additionalContext": role}
-    return dump({"hookSpecificOutput": context})
+def start_output(role: str, notices: Sequence[str] = ()) -> str:
+    """SessionStart: the role instructions as context, when the session has a role, and
+    the daemon's news for the human."""
+    return output.context_output("SessionStart", BeginResult(role, list(notices)), empty="{}")
 
 
 # -- settings.json ----------------------------------------------------------------------

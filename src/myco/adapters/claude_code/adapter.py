@@ -17,7 +17,7 @@ from typing import Any
 
 from myco.adapters import HeadlessRun, HookOutput, LaunchPlan, LaunchRequest
 from myco.agent_hooks import output
-from myco.agent_hooks.runtime import HookContext, Turn, lifecycle
+from myco.agent_hooks.runtime import HookContext, Turn, lifecycle_notices
 from myco.agent_hooks.transcript import tail_records
 
 #: tools whose use means the turn changed files (Bash is not counted: it may only read)
@@ -137,8 +137,9 @@ class ClaudeCode:
     def hook(self, ctx: HookContext) -> HookOutput:
         if ctx.event in TOOL_EVENTS:
             return tool_hook(ctx)
-        if lifecycle(ctx):
-            return HookOutput()
+        said = lifecycle_notices(ctx)
+        if said is not None:
+            return HookOutput(output.system_message(said))
         if ctx.event == "stop":
             from myco.agent_hooks.edits import report_committed
 

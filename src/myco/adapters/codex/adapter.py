@@ -22,12 +22,22 @@ from typing import Any
 
 from myco.adapters import HeadlessRun, HookOutput, LaunchPlan, LaunchRequest
 from myco.agent_hooks import output
-from myco.agent_hooks.runtime import HookContext, Turn, lifecycle
+from myco.agent_hooks.runtime import HookContext, Turn, lifecycle_notices
 from myco.agent_hooks.transcript import tail_records
 
-#: SessionStart feeds deltas (``myco.agent_hooks.runtime.lifecycle``); PostCompact and
-#: SessionEnd are in Codex's schemas but not verified yet, so they are not wired
-EVENTS = {"prompt": "UserPromptSubmit", "stop": "Stop", "session-start": "SessionStart"}
+#: hook events myco wires, by the ``myco hook codex <event>`` name. The lifecycle ones
+#: (``myco.agent_hooks.runtime.lifecycle_notices``) feed deltas and liveness as Claude
+#: Code's do: SessionStart (sources startup, resume, clear, compact, fork), PostCompact,
+#: PermissionRequest (Codex's prompt to its human: awaiting-human; myco decides nothing,
+#: so Codex asks as usual) and SessionEnd, all in Codex 0.169's hook schemas
+EVENTS = {
+    "prompt": "UserPromptSubmit",
+    "stop": "Stop",
+    "session-start": "SessionStart",
+    "compacted": "PostCompact",
+    "notify": "PermissionRequest",
+    "session-end": "SessionEnd",
+}
 #: tool hooks (edit tracking and leases) on the patch tool only
 TOOL_EVENTS = {"pre-edit": "PreToolUse", "post-edit": "PostToolUse"}
 TOOL_MATCHER = "apply_patch"
@@ -148,8 +158,9 @@ class Codex:
     def hook(self, ctx: HookContext) -> HookOutput:
         if ctx.event in TOOL_EVENTS:
             return tool_hook(ctx)
-        if lifecycle(ctx):
-            return HookOutput()
+        said = lifecycle_notices(ctx)
+        if said is not None:
+            return HookOutput(output.system_message(said))
         if ctx.event == "stop":
             from myco.agent_hooks.edits import report_committed
 

@@ -90,6 +90,7 @@ def register_verbs(verbs: VerbRegistry) -> None:
         )
     )
     verbs.presence(liveness.presence)
+    verbs.observe(ledger.note_untold)
 
 
 @hookimpl

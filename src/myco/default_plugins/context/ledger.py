@@ -62,6 +62,9 @@ class Ledger:
     live: dict[str, Live] = field(factory=dict)
     #: ("ask" | "direct", item seq) -> receipt
     receipts: dict[tuple[str, int], Receipt] = field(factory=dict)
+    #: session -> (verb, seq) of directives and urgent asks that reached it while it was
+    #: awaiting its human (no wake): its hooks' next lifecycle report tells the human
+    untold: dict[str, list[tuple[str, int]]] = field(factory=dict)
 
 
 def ledger(state: SwarmState) -> Ledger:
@@ -104,6 +107,9 @@ def apply_seen(state: SwarmState, event: Event) -> None:
             break
         if d.target == me and d.seq <= rev and not d.closed_for(me):
             book.receipts.setdefault(("direct", d.seq), receipt)
+    untold = book.untold.get(me)
+    if untold:  # the model saw them: nothing left to tell its human
+        book.untold[me] = [item for item in untold if item[1] > rev]
     _forget_resolved(state, book)
 
 
@@ -124,13 +130,74 @@ def apply_live(state: SwarmState, event: Event) -> None:
     what = event.obj.lower()
     if what not in LIVE_STATES:
         return
-    ledger(state).live[event.session] = Live(what, event.ts_ms, event.kvs.get("source", ""))
+    book = ledger(state)
+    book.live[event.session] = Live(what, event.ts_ms, event.kvs.get("source", ""))
+    if what != "ended":  # the report's answer told the human (see lint_live)
+        book.untold.pop(event.session, None)
 
 
 def lint_live(state: SwarmState, event: Event, now_ms: int) -> list[str]:
-    if event.obj.lower() not in LIVE_STATES:
+    """An unknown state; else what the human behind the reporting hook should hear.
+
+    Warnings answering a ``live`` post go to the human (the hooks post it, never the
+    model): a directive or urgent question that arrived while the session waited for its
+    human, woke nobody and is still unseen. ``live ended`` keeps them for the next start.
+    """
+    what = event.obj.lower()
+    if what not in LIVE_STATES:
         return [f"live: unknown state {event.obj!r} (one of {', '.join(LIVE_STATES)})"]
-    return []
+    if what == "ended":
+        return []
+    return [
+        line
+        for verb, seq in ledger(state).untold.get(event.session, ())
+        if (line := _untold_line(state, event.session, verb, seq))
+    ]
+
+
+def _untold_line(state: SwarmState, me: str, verb: str, seq: int) -> str:
+    from myco.sanitize import view_text
+
+    if verb == "ask":
+        q = state.questions.get(seq)
+        if q is None:
+            return ""  # answered meanwhile
+        who, ts, text, what = q.asker, q.ts_ms, q.detail, "an urgent question"
+    else:
+        d = next((d for d in state.directives if d.seq == seq), None)
+        if d is None or d.closed_for(me):
+            return ""
+        who, ts, text, what = d.author, d.ts_ms, d.detail, "a directive"
+    from myco.clock import iso_s
+
+    return (
+        f"while {me} waited for you, {who} sent it {what} ({iso_s(ts)[11:16]} UTC): "
+        f"{view_text(text[:160])} — {me} was not woken; your next prompt shows it to {me}."
+    )
+
+
+#: the most untold items kept per session (the oldest are dropped)
+UNTOLD_MAX = 20
+
+
+def note_untold(state: SwarmState, event: Event) -> None:
+    """Observer: a directive or urgent ask to a session awaiting its human wakes nobody
+    (:mod:`.wake`); remember it so that the session's next lifecycle report tells the human.
+    """
+    verb = event.verb
+    if verb not in ("direct", "ask"):
+        return
+    from .wake import wants_wake
+
+    target = event.obj
+    book = ledger(state)
+    live = book.live.get(target)
+    if live is None or live.state != "awaiting-human" or target == event.session:
+        return
+    if wants_wake(event):
+        items = book.untold.setdefault(target, [])
+        items.append((verb, event.seq))
+        del items[:-UNTOLD_MAX]
 
 
 def lint_seen(state: SwarmState, event: Event, now_ms: int) -> list[str]:

@@ -11,7 +11,6 @@ ended and stale sessions after ``gone_minutes``.
 
 from __future__ import annotations
 
-from myco import clock
 from myco.names import DIRECTOR
 from myco.protocol.state import SwarmState
 from myco.registry import Presence
