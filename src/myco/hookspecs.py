@@ -111,11 +111,18 @@ def register_verbs(verbs: VerbRegistry) -> None:
         `verbs.observe(fn)` calls `fn(state, event)` after every applied event, whatever its
         verb: this is how a plugin reacts to other plugins' verbs (the example plugin closes
         a review request when the reviewer posts `done … re:<object>`).
+        `verbs.presence(fn)` tells views whether sessions are there: `fn(state, session,
+        now_ms)` returns a [`Presence`][myco.registry.Presence] (state, since, gone) or
+        `None`; PEERS, SESSIONS and the dashboard show it, and PEERS leaves out a `gone`
+        session (the context plugin's liveness is one). Warnings a verb's `lint` returns for
+        an internal verb posted by the agent hooks (`live`) are shown to the human.
     :returns: nothing; the return value is ignored.
     :raises RegistryError: (from `verbs.add`) for a name or alias another plugin
         registered, unless `replace=True`.
 
     .. versionadded:: 0.1
+    .. versionchanged:: 0.2
+       `verbs.presence`.
     """
 
 

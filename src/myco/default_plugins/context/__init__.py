@@ -6,8 +6,10 @@ A built-in plugin on public hooks only:
   keep the per-session revision, the receipts and the lifecycle state (:mod:`.ledger`);
 * the transport ``context``: ``GET /view/{session}/delta?seen=REV&turn=T`` (:mod:`.route`,
   :mod:`.delta`);
-* view sections YOUR OPEN ASKS (receipts), UNSEEN (DIRECTOR), LIVENESS and STALLS, each
-  absent when it has nothing to say;
+* view sections YOUR OPEN ASKS (receipts), UNSEEN (DIRECTOR) and STALLS, each absent when
+  it has nothing to say, LIVENESS in the JSON view, and each session's liveness in PEERS
+  and SESSIONS (``verbs.presence``); an observer remembers what a wake skipped, for the
+  human (:mod:`.ledger`);
 * ``myco serve`` options (``--context-*``) and a guide entry explaining deltas and receipts;
 * wake (:mod:`.wake`, ``events_ingested``): a directive or urgent ask to an idle session
   queues a prompt for ``myco worker``.
@@ -57,9 +59,10 @@ for the full view at any time.
 
 Each view your hook injects is reported to the daemon (an internal `seen` event you never
 write yourself): askers see `seen by <YOU> 14:02 (turn 37), no reply yet` under YOUR OPEN
-ASKS, and you see the same for your own questions. LIVENESS says whether peers are
-working, idle, awaiting their human, ended or stale; STALLS appears only when something is
-stuck (a need/ask/block cycle, an ask past its TTL, a directive open too long, a session
+ASKS, and you see the same for your own questions. PEERS (SESSIONS for the DIRECTOR) says
+whether each peer is working, idle, awaiting its human, ended or stale, and drops peers
+that left; a name nobody ever posted as is not a peer (check the spelling of a target the
+daemon warns about). STALLS appears only when something is stuck (a need/ask/block cycle, an ask past its TTL, a directive open too long, a session
 awaiting its human): resolve what names you.
 """
 
