@@ -62,8 +62,9 @@ write yourself): askers see `seen by <YOU> 14:02 (turn 37), no reply yet` under 
 ASKS, and you see the same for your own questions. PEERS (SESSIONS for the DIRECTOR) says
 whether each peer is working, idle, awaiting its human, ended or stale, and drops peers
 that left; a name nobody ever posted as is not a peer (check the spelling of a target the
-daemon warns about). STALLS appears only when something is stuck (a need/ask/block cycle, an ask past its TTL, a directive open too long, a session
-awaiting its human): resolve what names you.
+daemon warns about). STALLS appears only when something is stuck (a need/ask/block
+cycle, an ask past its TTL, a directive open too long, a session awaiting its human):
+resolve what names you.
 """
 
 
