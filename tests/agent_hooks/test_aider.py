@@ -124,9 +124,12 @@ class Coder:
         self.partial_response_content = ""
         self.aider_edited_files = set()
         self.seen = []
+        self.inputs = []
+        self.done_messages = []
 
     def send_message(self, inp):  # one model call: read-only files are read now
         self.seen.append([open(f).read() for f in sorted(self.abs_read_only_fnames)])
+        self.inputs.append(inp)
         yield "chunk"
         self.partial_response_content = self.replies.pop(0)
         self.reflected_message = "again" if "REFLECT" in self.partial_response_content else None
@@ -145,7 +148,9 @@ log = os.environ["HOOK_LOG"]
 with open(log, "a") as f:
     f.write(json.dumps({"event": event, "payload": payload}) + "\\n")
 n = sum(1 for _ in open(log))
-if event == "prompt":
+if event == "prompt" and os.environ.get("HOOK_DELTAS"):
+    print(json.dumps({"context": f"CONTEXT {n}", "down": False, "notices": []}))
+elif event == "prompt":
     print(json.dumps({"view": f"VIEW {n}", "down": False, "notices": []}))
 else:
     reason = os.environ.get("HOOK_REASON", "") if not payload["continued"] else ""
@@ -156,7 +161,13 @@ import json, os, sys
 import aider.coders.base_coder as m
 coder = m.Coder(json.loads(sys.argv[1]), os.getcwd(), os.environ["MYCO_AIDER_VIEW"])
 coder.run_one("hello", True)
-print(json.dumps({"seen": coder.seen, "pythonpath": os.environ.get("PYTHONPATH", ""),
+if coder.replies:  # two more turns: the history grows, then /clear empties it
+    coder.done_messages = ["a", "b"]
+    coder.run_one("more", True)
+    coder.done_messages = []
+    coder.run_one("after clear", True)
+print(json.dumps({"seen": coder.seen, "inputs": coder.inputs,
+                  "pythonpath": os.environ.get("PYTHONPATH", ""),
                   "myco": "myco" in sys.modules, "chained": os.environ.get("CHAINED", "")}))
 """
 
@@ -263,3 +274,38 @@ def test_the_aider_hook_path_stays_light(tmp_path: Path) -> None:
         },
     )
     assert proc.stderr.strip().splitlines()[-1] == "[]"
+
+
+def test_a_delta_hook_puts_the_context_in_each_message_and_resyncs(tmp_path: Path) -> None:
+    out, calls, _ = run_shim(tmp_path, ["one", "two", "three"], HOOK_DELTAS="1")
+    prompts = [c["payload"] for c in calls if c["event"] == "prompt"]
+    assert [p["deltas"] for p in prompts] == [True, True, True]
+    # the first call of the process and the call after /clear get the full view again
+    assert [p["resync"] for p in prompts] == ["startup", "", "compact"]
+    assert out["inputs"] == [
+        "CONTEXT 1\n\n---\n\nhello",
+        "CONTEXT 3\n\n---\n\nmore",
+        "CONTEXT 5\n\n---\n\nafter clear",
+    ]
+    (view,) = out["seen"][-1]
+    assert "myco puts its view in your messages" in view  # no full view re-sent on every call
+
+
+def test_the_prompt_hook_gives_the_full_view_then_deltas(tmp_path: Path) -> None:
+    from myco.testing import AdapterHarness, DaemonProcess
+
+    with DaemonProcess(tmp_path / "data", "--quiet") as daemon:
+        aider = AdapterHarness(Aider(), daemon, tmp_path / "state", session="AID")
+
+        def context(resync: str) -> str:
+            out = aider.hook("prompt", {"cwd": str(tmp_path), "deltas": True, "resync": resync})
+            return str(json.loads(out.stdout)["context"])
+
+        assert "# myco view — AID" in context("startup")
+        assert context("").startswith("myco: nothing new for AID")
+        daemon.post("BACK", "ask AID which port?")
+        delta = context("")
+        assert "which port?" in delta and "# myco view" not in delta
+        assert "# myco view — AID" in context("compact")
+        old_shim = aider.hook("prompt", {"cwd": str(tmp_path)})
+        assert "# myco view — AID" in json.loads(old_shim.stdout)["view"]

@@ -7,7 +7,10 @@ loads (:mod:`myco.adapters.aider.shim`, inside Aider's own interpreter) calls
 user turn. This module answers those two calls in myco's interpreter, with the runtime
 every adapter shares. The payloads and answers are myco's own small JSON:
 
-- ``prompt`` ``{"cwd"}`` → ``{"view", "down", "notices"}`` (the shim writes the view file);
+- ``prompt`` ``{"cwd", "deltas", "resync"}`` → ``{"context", "down", "notices"}``: the shim
+  puts ``context`` before the message (the full view first, and again after ``resync``
+  ``startup`` or ``compact``; then deltas). Without ``deltas`` (an older shim) →
+  ``{"view", ...}``, always the full view, which the shim writes to the view file;
 - ``stop`` ``{"texts", "turn_id", "edited", "continued", "cwd"}`` → ``{"notices", "reason"}``.
 
 The protocol guide goes into ``CONVENTIONS.md`` (managed block) and both it and the view
@@ -22,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from myco.adapters import HeadlessRun, HookOutput, LaunchPlan, LaunchRequest
-from myco.agent_hooks.runtime import HookContext, Turn, begin_turn, finish_turn
+from myco.agent_hooks.runtime import HookContext, Turn, begin_turn, finish_turn, session_start
 
 SITE_DIR = Path(__file__).with_name("site")
 VIEW_NAME = "myco-view.md"
@@ -62,8 +65,15 @@ class Aider:
     # -- hooks (called by the shim) ---------------------------------------------------
     def hook(self, ctx: HookContext) -> HookOutput:
         if ctx.event == "prompt":
-            # the view is a read-only file Aider re-sends whole on every call (replaced,
-            # not piling up in the history): it must always be the full view, never a delta
+            if ctx.payload.get("deltas") is True:  # the shim puts it in the message
+                resync = ctx.payload_str("resync")
+                if resync in ("startup", "compact"):
+                    session_start(ctx, resync)
+                begin = begin_turn(ctx)
+                said = {"context": begin.view, "down": ctx.daemon_down, "notices": begin.notices}
+                return HookOutput(_dump(said))
+            # an older shim writes it to a file Aider re-sends whole on every call: that
+            # must be the full view, never a delta
             ctx.env = ctx.env._replace(full_views=True)
             begin = begin_turn(ctx)
             return HookOutput(

@@ -6,9 +6,11 @@ Aider has no hooks. ``myco run --agent aider`` puts ``site/`` on ``PYTHONPATH``;
 module is imported:
 
 - ``send_message`` (one model call; a turn may make several: reflections, lint fixes,
-  added files) first runs ``myco hook aider prompt`` and writes the view it prints to the
-  file Aider reads with ``--read`` (Aider re-reads read-only files for every request), then
-  collects the reply;
+  added files) first runs ``myco hook aider prompt`` and puts the context it prints before
+  the message (the full view on the first call of the process and after Aider's history
+  shrank, then only what changed, as for the other CLIs); with an older hook, it writes
+  the full view to the file Aider reads with ``--read`` instead. Then it collects the
+  reply;
 - ``run_one`` (one user turn) ends with ``myco hook aider stop`` and every reply of the
   turn, so the last ``<myco>`` block of the whole turn is captured.
 
@@ -188,9 +190,41 @@ def _read(path: str) -> str:
         return ""
 
 
-def refresh_view(hook: Sequence[str], view: str, cwd: str) -> list[str]:
-    """Write the fresh view (or mark the old one stale); returns notices for the human."""
-    answer = call_hook(hook, "prompt", {"cwd": cwd})
+#: what the view file says once the view travels in the messages (delta-first)
+IN_MESSAGES = (
+    "<!-- myco protocol v1 -->\n# myco view\n\n"
+    "(myco puts its view in your messages: the whole view first, then what changed.)\n"
+)
+#: ``len(coder.done_messages)`` at the last model call of this process (None: no call yet)
+_history: list[int | None] = [None]
+
+
+def resync_reason(coder: Any) -> str:
+    """``startup`` for the first model call of this process (a restored history holds no
+    view), ``compact`` when Aider's history shrank (``/clear``, a summary), else ``""``."""
+    done = getattr(coder, "done_messages", None)
+    size = len(done) if isinstance(done, list) else 0
+    last, _history[0] = _history[0], size
+    if last is None:
+        return "startup"
+    return "compact" if size < last else ""
+
+
+def refresh_view(
+    hook: Sequence[str], view: str, cwd: str, resync: str = ""
+) -> tuple[list[str], str]:
+    """Fetch the context for the next model call: (notices for the human, text to put
+    before the message). A hook that knows deltas answers ``context`` (full view first,
+    then what changed, kept in Aider's history like other CLIs' injected context); an older
+    one answers ``view``, written to the file Aider re-reads (or marked stale)."""
+    answer = call_hook(hook, "prompt", {"cwd": cwd, "deltas": True, "resync": resync})
+    notices = answer.get("notices")
+    said = [str(n) for n in notices] if isinstance(notices, list) else []
+    context = answer.get("context")
+    if isinstance(context, str):
+        if _read(view) != IN_MESSAGES:
+            _write(view, IN_MESSAGES)
+        return said, context
     text = answer.get("view")
     if isinstance(text, str) and text:
         if _read(view) != text:
@@ -199,8 +233,7 @@ def refresh_view(hook: Sequence[str], view: str, cwd: str) -> list[str]:
         old = _read(view)
         if old and not old.startswith(STALE[:22]):
             _write(view, STALE.format(when=time.strftime("%H:%M")) + old)
-    notices = answer.get("notices")
-    return [str(n) for n in notices] if isinstance(notices, list) else []
+    return said, ""
 
 
 class TurnState:
@@ -255,7 +288,11 @@ def patch(coder_cls: Any, hook: list[str], view: str) -> None:
             names = getattr(self, "abs_read_only_fnames", None)
             if isinstance(names, set) and os.path.exists(view_abs):
                 names.add(view_abs)  # plain aider with the env set: read the view too
-            _say(self, refresh_view(hook, view_abs, str(getattr(self, "root", "") or "")))
+            root = str(getattr(self, "root", "") or "")
+            said, context = refresh_view(hook, view_abs, root, resync_reason(self))
+            _say(self, said)
+            if context and isinstance(inp, str):
+                inp = f"{context.rstrip()}\n\n---\n\n{inp}"
         except Exception:
             pass
         before = getattr(self, "partial_response_content", "")
