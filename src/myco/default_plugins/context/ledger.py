@@ -8,7 +8,9 @@ Two internal verbs carry it, posted by the agent hooks (never shown in views):
   ``N`` is then *seen*, with that turn and time (a receipt).
 * ``live STATE [source:S]`` -- a lifecycle hook fired: ``started`` (SessionStart, with its
   source), ``working``, ``idle`` (Stop), ``awaiting-human`` (a permission or input
-  prompt), ``ended`` (SessionEnd).
+  prompt), ``ended`` (SessionEnd). A directive or urgent question that reaches a session
+  awaiting its human is kept (``untold``) until that session's next report, whose answer
+  tells the human (the hooks show warnings on ``live`` posts to the human).
 
 Because they are events, receipts and revisions survive restarts and reach Redis replicas
 through the store. The ledger stays bounded: one record per session and one receipt per

@@ -5,10 +5,12 @@ after the running turn, so a wake never interrupts. When a ``direct`` to one ses
 an ``ask … urgent:yes``, is ingested and its target is *idle*, the plugin queues a short
 prompt for it; the turn's prompt hook then injects the delta holding the item. *Ended*
 counts as idle: a headless turn (``claude -p``) ends its CLI process after every turn, and
-``myco worker`` resumes the conversation. A target
-that is *working* is woken when it reports ``live idle``; one *awaiting-human* is never
-woken (its human decides). A prompt already pending (queued by a human or an earlier wake)
-is kept as it is: it wakes the session just as well, so there is one wake at most.
+``myco worker`` resumes the conversation. A target that is *working* is woken when it
+reports ``live idle``; one *awaiting-human* is never woken (its human decides): its human
+is told instead, in the answer to the session's next lifecycle report
+(:func:`.ledger.note_untold`, :func:`.ledger.lint_live`). A prompt already pending (queued
+by a human or an earlier wake) is kept as it is: it wakes the session just as well, so
+there is one wake at most.
 """
 
 from __future__ import annotations
