@@ -40,9 +40,10 @@ EVENTS = {
     "start": ("SessionStart", "myco-role"),
     "prompt": ("BeforeAgent", "myco-view"),
     "stop": ("AfterAgent", "myco-capture"),
-    # lifecycle (``myco.agent_hooks.runtime.lifecycle_notices``): liveness and the
-    # full view after a compression, as for Claude Code; all advisory in Gemini CLI 0.61
-    "compacted": ("PreCompress", "myco-compress"),
+    # lifecycle (``myco.agent_hooks.runtime.lifecycle_notices``): liveness, as for
+    # Claude Code; both advisory in Gemini CLI 0.61. PreCompress is not wired: 0.61 fires
+    # it before every compression check (ChatCompressionService.compress), even when
+    # nothing is compressed, so it cannot tell the next prompt to resync.
     "notify": ("Notification", "myco-notify"),
     "session-end": ("SessionEnd", "myco-end"),
 }
@@ -94,7 +95,7 @@ class Gemini:
         if ctx.event == "start":  # SessionStart: the next prompt gets the full view again
             news = session_start(ctx, ctx.payload_str("source") or "startup").notices
             return HookOutput(start_output(role_for(ctx.session), news))
-        told = lifecycle_notices(ctx)  # PreCompress, Notification (ToolPermission), SessionEnd
+        told = lifecycle_notices(ctx)  # Notification (ToolPermission), SessionEnd
         if told is not None:
             return HookOutput(output.system_message(told, empty="{}"))
         ctx.log(f"unknown event {ctx.event!r}")
