@@ -100,9 +100,11 @@ def test_trust_pins_keep_the_users_config_and_a_second_run_changes_nothing(
     assert snapshots[0] == snapshots[1]
     text = snapshots[0][0].decode()
     assert text.startswith(user_part)
-    # one pin per wired hook: UserPromptSubmit, Stop, SessionStart (liveness), and
-    # PreToolUse/PostToolUse (edits)
-    assert text.count("trusted_hash") == 5 and "<session-flags>" in text
+    # one pin per wired hook: UserPromptSubmit, Stop, the lifecycle SessionStart,
+    # PostCompact, PermissionRequest, SessionEnd, and PreToolUse/PostToolUse (edits)
+    assert text.count("trusted_hash") == 8 and "<session-flags>" in text
+    for event in ("post_compact", "permission_request", "session_end"):
+        assert f":{event}:0:0" in text
     assert snapshots[0][1].startswith(b"# Project rules\nUse tabs.\n\n<!-- myco:begin -->")
     assert b"<myco>" in snapshots[0][1]  # the protocol guide is in the managed block
     assert lines_of(daemon.url, "FRONT") == ["start x", "done x"]
