@@ -386,7 +386,8 @@ def test_the_settings_file_sits_between_defaults_and_variables(tmp_path: Path) -
         ("[file]\nfsinc = 'no'\n", "[file] has no setting 'fsinc' (known: fsync)"),
         (
             "[nope]\nx = 1\n",
-            "no installed plugin has settings [nope] (known: auth, context, edits, file, redis, server)",
+            "no installed plugin has settings [nope] "
+            "(known: auth, context, edits, file, redis, server)",
         ),
         ("[file]\nfsync = 'sometimes'\n", "[file] fsync: expected one of always, everysec, no"),
         ("[auth]\nnew_tenants_per_hour = 'x'\n", "new_tenants_per_hour: expected a whole number"),
