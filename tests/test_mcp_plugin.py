@@ -503,3 +503,105 @@ async def test_a_tenant_loaded_again_after_eviction_is_caught_up(serve: Serve) -
     await served.daemon.storage.append(tid, "BOB", ["say heron at dusk"], 1_780_000_000_000, "")
     hits = (await served.search("heron"))["hits"]  # the request loads the tenant again
     assert sorted(h["line"] for h in hits) == ["say heron at dawn", "say heron at dusk"]
+
+
+# -- GET /threads, the THREADS section, the bounded catch-up buffer ---------------------
+
+
+async def test_threads_are_listed_newest_activity_first_paged_and_visible_only(
+    serve: Serve,
+) -> None:
+    served = await serve()
+    first = (await served.post("ALICE", "ask BOB which token format?"))["seq"][0]
+    second = (await served.post("CAROL", "ask DAVE where are the fixtures?"))["seq"][0]
+    await served.post("BOB", "reply ALICE jwt-hs256")  # the first thread is now the newest
+    status, body = await served.http("GET", "/threads")
+    assert status == 200, body
+    assert [t["id"] for t in body["threads"]] == [first, second]
+    assert body["threads"][0]["events"] == 2
+    assert body["threads"][0]["first"]["line"] == "ask BOB which token format?"
+    assert body["threads"][0]["last"]["line"] == "reply ALICE jwt-hs256"
+    assert body["next_offset"] is None
+    status, page = await served.http("GET", "/threads", params={"limit": "1"})
+    assert [t["id"] for t in page["threads"]] == [first] and page["next_offset"] == 1
+    status, page = await served.http("GET", "/threads", params={"offset": "1", "limit": "1"})
+    assert [t["id"] for t in page["threads"]] == [second] and page["next_offset"] is None
+    # EVE may see both asks but not BOB's reply to ALICE: as in GET /threads/{id}
+    status, eve = await served.http("GET", "/threads", params={"session": "EVE"})
+    assert status == 200, eve
+    listed = {t["id"]: t for t in eve["threads"]}
+    assert listed[first]["events"] == 1
+    assert listed[first]["last"]["line"] == "ask BOB which token format?"
+    # another tenant sees none of them
+    status, other = await served.http("GET", "/threads", token=TOKEN2)
+    assert status == 200 and other["threads"] == []
+
+
+async def test_threads_rejects_bad_params_with_a_json_400(serve: Serve) -> None:
+    served = await serve()
+    for params in ({"limit": "0"}, {"limit": "101"}, {"offset": "-1"}, {"offset": "x"}):
+        status, body = await served.http("GET", "/threads", params=params)
+        assert status == 400, (params, body)
+        assert body["error"]
+    status, body = await served.http("GET", "/threads", params={"session": "bad name!"})
+    assert status == 400 and body["error"]
+    status, body = await served.http("GET", "/threads", token=None)
+    assert status == 401
+    status, doc = await served.http("GET", "/openapi.json", token=None)
+    assert "/threads" in doc["paths"] and "ThreadSummary" in doc["components"]["schemas"]
+
+
+async def test_the_threads_section_is_data_in_the_json_view_not_in_the_markdown(
+    serve: Serve,
+) -> None:
+    served = await serve()
+    ask = (await served.post("DIRECTOR", "ask BOB which token format?"))["seq"][0]
+    await served.post("BOB", "reply DIRECTOR jwt-hs256")
+    status, view = await served.http("GET", "/view/DIRECTOR", params={"format": "json"})
+    assert status == 200, view
+    (thread,) = view["sections"]["THREADS"]
+    assert thread["id"] == ask and thread["text"].startswith(f"#{ask} DIRECTOR: ask BOB")
+    assert [e["line"] for e in thread["events"]] == [
+        "ask BOB which token format?",
+        "reply DIRECTOR jwt-hs256",
+    ]
+    status, eve = await served.http("GET", "/view/EVE", params={"format": "json"})
+    assert [e["line"] for e in eve["sections"]["THREADS"][0]["events"]] == [
+        "ask BOB which token format?"
+    ]
+    status, text = await served.http("GET", "/view/DIRECTOR")
+    assert "THREADS" not in text
+
+
+async def test_the_catch_up_buffer_is_bounded_and_the_store_is_read_again(
+    serve: Serve, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from myco_mcp import search
+
+    served = await serve()
+    await served.post("ALICE", "say kestrel zero")
+    tid = tenant_id(TOKEN)
+    assert tid in await served.daemon.tenants.evict_idle(0)
+    tenant = await served.daemon.tenants.open(tid)
+    assert tenant is not None
+    library = myco_mcp.library_of(served.daemon)
+    monkeypatch.setattr(search, "PENDING_MAX", 2)
+    reads: list[int] = []
+    real_read = library._read_store
+    buffered: list[Any] = []
+
+    async def read_then_events_arrive(t: Any, index: Any, after: int) -> Any:
+        out = await real_read(t, index, after)
+        reads.append(after)
+        if len(reads) == 1:  # three events arrive (events_ingested) while it catches up
+            await tenant.ingest("BOB", [f"say kestrel {n}" for n in range(3)])
+            buffered.append(library._pending[tid])
+        return out
+
+    monkeypatch.setattr(library, "_read_store", read_then_events_arrive)
+    library.index_for(tenant)
+    assert await library.wait_ready(tenant, 10)
+    assert buffered == [None]  # past the bound: dropped, not grown
+    assert len(reads) == 2  # and the store was read again from where the first read ended
+    hits = (await library.search(tenant, None, "kestrel"))["hits"]
+    assert len(hits) == 4

@@ -3,7 +3,9 @@
 A third-party transport plugin (entry point ``mcp`` in the ``myco`` group). It implements:
 
 * ``register_transports``: MCP over Streamable HTTP at ``/mcp`` on the daemon's port (the
-  same bearer and session tokens), ``GET /search`` and ``GET /threads/{id}``;
+  same bearer and session tokens), ``GET /search``, ``GET /threads`` and ``GET /threads/{id}``;
+* ``register_view_sections``: ``THREADS``, data only (no markdown lines): the recent threads
+  the viewer may see, for the JSON view and the dashboard's plugin panels;
 * ``register_verbs``: an observer that puts asks, replies, reviews and their messages in
   threads (``state.extras["mcp"]``, rebuilt on replay);
 * ``startup`` / ``events_ingested`` / ``shutdown``: a SQLite FTS5 index per tenant, caught
@@ -26,7 +28,7 @@ if TYPE_CHECKING:
     from myco.daemon import Daemon
     from myco.options import OptionRegistry
     from myco.protocol.events import Event
-    from myco.registry import TransportRegistry, VerbRegistry
+    from myco.registry import TransportRegistry, VerbRegistry, ViewSectionRegistry
     from myco.tenants import Tenant
     from myco_mcp.search import Library
 
@@ -58,6 +60,12 @@ def register_verbs(verbs: VerbRegistry) -> None:
     from myco_mcp.threads import observe
 
     verbs.observe(observe)
+
+
+def register_view_sections(sections: ViewSectionRegistry) -> None:
+    from myco_mcp.panel import SECTION
+
+    sections.add(SECTION)
 
 
 def register_serve_options(options: OptionRegistry) -> None:
@@ -104,6 +112,7 @@ if "pluggy" in sys.modules:
     for _hook in (
         register_transports,
         register_verbs,
+        register_view_sections,
         register_serve_options,
         startup,
         shutdown,

@@ -31,6 +31,18 @@ _JSONRPC = {
         "params": {"type": "object"},
     },
 }
+_PAGE = [
+    {
+        "name": "offset",
+        "in": "query",
+        "schema": {"type": "integer", "minimum": 0, "maximum": 1000000},
+    },
+    {
+        "name": "limit",
+        "in": "query",
+        "schema": {"type": "integer", "minimum": 1, "maximum": 100},
+    },
+]
 _ANY_JSON = {"application/json": {"schema": {"type": "object"}}}
 _EVENT = {
     "type": "object",
@@ -60,7 +72,20 @@ def paths() -> dict[str, Any]:
         },
     }
     return {
-        "schemas": {"SearchHit": hit, "ThreadEvent": _EVENT},
+        "schemas": {
+            "SearchHit": hit,
+            "ThreadEvent": _EVENT,
+            "ThreadSummary": {
+                "type": "object",
+                "required": ["id", "events", "first", "last"],
+                "properties": {
+                    "id": {"type": "integer", "description": "the seq of the thread's ask"},
+                    "events": {"type": "integer", "description": "events the reader may see"},
+                    "first": {"$ref": "#/components/schemas/ThreadEvent"},
+                    "last": {"$ref": "#/components/schemas/ThreadEvent"},
+                },
+            },
+        },
         "paths": {
             "/mcp": {
                 "post": {
@@ -107,16 +132,7 @@ def paths() -> dict[str, Any]:
                             "schema": {"type": "string", "minLength": 1, "maxLength": 500},
                         },
                         _SESSION,
-                        {
-                            "name": "offset",
-                            "in": "query",
-                            "schema": {"type": "integer", "minimum": 0, "maximum": 1000000},
-                        },
-                        {
-                            "name": "limit",
-                            "in": "query",
-                            "schema": {"type": "integer", "minimum": 1, "maximum": 100},
-                        },
+                        *_PAGE,
                     ],
                     "responses": {
                         "200": json_response(
@@ -133,6 +149,31 @@ def paths() -> dict[str, Any]:
                                 },
                             },
                             "hits, best first",
+                        ),
+                        **error_responses(400, 403, *ANY_ERRORS),
+                    },
+                }
+            },
+            "/threads": {
+                "get": {
+                    "summary": "The threads the reader may see, newest activity first "
+                    "(plugin myco-mcp)",
+                    "parameters": [_SESSION, *_PAGE],
+                    "responses": {
+                        "200": json_response(
+                            {
+                                "type": "object",
+                                "required": ["threads", "next_offset"],
+                                "properties": {
+                                    "threads": {
+                                        "type": "array",
+                                        "items": {"$ref": "#/components/schemas/ThreadSummary"},
+                                    },
+                                    "next_offset": {"type": ["integer", "null"]},
+                                },
+                            },
+                            "a page of threads; a thread is listed when one of its events "
+                            "is visible to the reader, `events` counts those",
                         ),
                         **error_responses(400, 403, *ANY_ERRORS),
                     },

@@ -27,7 +27,7 @@ from myco.protocol.visibility import visible
 from myco.storage.contract import Paging
 from myco.tenants import msg_owner
 from myco_mcp.index import MSG_KEYS, Row, SearchIndex, fts_query
-from myco_mcp.threads import threads_of
+from myco_mcp.threads import by_activity, threads_of
 
 if TYPE_CHECKING:
     from myco.daemon import Daemon
@@ -40,8 +40,13 @@ BATCH = 200
 BATCH_MIN = 50
 SCAN_MAX = 1000
 PAGE_MAX = 100
+#: threads whose events are read per batch while listing threads
+THREAD_BATCH = 50
 #: how long a query waits for an index being rebuilt before it answers from what it has
 READY_WAIT = 5.0
+#: live events buffered per tenant while its index catches up; past it the buffer is
+#: dropped and the catch-up reads the store again from the index's last seq
+PENDING_MAX = 10_000
 _SAFE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
@@ -59,7 +64,8 @@ class Library:
         #: the tenant object each index was last caught up for (tenants load and unload)
         self._loaded: dict[str, Tenant] = {}
         self._ready: dict[str, asyncio.Event] = {}
-        self._pending: dict[str, list[Event]] = {}
+        #: events that arrived during a catch-up; None: too many, read the store again
+        self._pending: dict[str, list[Event] | None] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
     def index_for(self, tenant: Tenant) -> SearchIndex:
@@ -109,7 +115,11 @@ class Library:
         """``events_ingested``: index the events and fetch the messages they name."""
         index = self.index_for(tenant)
         if not self._ready[tenant.id].is_set():
-            self._pending[tenant.id].extend(events)  # the catch-up adds them when done
+            pending = self._pending[tenant.id]
+            if pending is not None and len(pending) + len(events) <= PENDING_MAX:
+                pending.extend(events)  # the catch-up adds them when done
+            else:  # the events are in the store: the catch-up reads them again
+                self._pending[tenant.id] = None
             return
         self._add(tenant, index, events)
 
@@ -139,19 +149,15 @@ class Library:
                 await index.reset()
                 after = 0
             names: set[str] = set()
-            storage = self.daemon.storage
-            if isinstance(storage, Paging):
-                while True:
-                    records = await storage.read_after(tenant.id, after, 5000)
-                    if not records:
-                        break
-                    after = records[-1].seq
-                    names |= self.add_records(tenant, index, records)
-            else:
-                async for chunk in storage.replay(tenant.id, after_seq=after):
-                    names |= self.add_records(tenant, index, chunk)
-            pending = self._pending.get(tenant.id, [])
-            self._pending[tenant.id] = []
+            while True:
+                after, found = await self._read_store(tenant, index, after)
+                names |= found
+                pending = self._pending.get(tenant.id, [])
+                self._pending[tenant.id] = []
+                if pending is not None:
+                    break
+                log.info("search catch-up buffer overflowed: reading the store again",
+                         tenant=tenant.id[:8], after=after)
             self._ready[tenant.id].set()
             if pending:
                 self._add(tenant, index, pending)
@@ -161,6 +167,26 @@ class Library:
         except Exception as exc:
             log.error("search index catch-up failed", tenant=tenant.id[:8], error=str(exc))
             self._ready[tenant.id].set()
+
+    async def _read_store(
+        self, tenant: Tenant, index: SearchIndex, after: int
+    ) -> tuple[int, set[str]]:
+        """Index the store's events past *after*: (the last seq read, messages named)."""
+        names: set[str] = set()
+        storage = self.daemon.storage
+        if isinstance(storage, Paging):
+            while True:
+                records = await storage.read_after(tenant.id, after, 5000)
+                if not records:
+                    break
+                after = records[-1].seq
+                names |= self.add_records(tenant, index, records)
+        else:
+            async for chunk in storage.replay(tenant.id, after_seq=after):
+                if chunk:
+                    after = chunk[-1].seq
+                names |= self.add_records(tenant, index, chunk)
+        return after, names
 
     def add_records(
         self, tenant: Tenant, index: SearchIndex, records: Sequence[Record]
@@ -243,6 +269,47 @@ class Library:
                 if name not in msgs:
                     msgs.append(name)
         return {"id": thread_id, "events": [_row_json(r) for r in shown], "msgs": msgs}
+
+
+    async def threads(
+        self, tenant: Tenant, viewer: str | None, offset: int = 0, limit: int = 20
+    ) -> dict[str, Any]:
+        """The threads *viewer* may see, newest activity first: a page of summaries.
+
+        A thread is listed when the viewer may see one of its events (as for
+        :meth:`thread`); ``events`` counts those it may see.
+        """
+        if offset < 0 or not 1 <= limit <= PAGE_MAX:
+            raise SearchError(f"offset must be >= 0 and limit between 1 and {PAGE_MAX}")
+        threads = threads_of(tenant.state)
+        order = by_activity(threads)
+        await self.wait_ready(tenant, READY_WAIT)
+        index = self.index_for(tenant)
+        check = _Visibility(tenant, viewer)
+        want = offset + limit + 1
+        listed: list[dict[str, Any]] = []
+        for start in range(0, len(order), THREAD_BATCH):
+            chunk = order[start : start + THREAD_BATCH]
+            members = {t: list(threads.members.get(t, ())) for t in chunk}
+            rows = {r.seq: r for r in await index.rows([s for m in members.values() for s in m])}
+            for tid in chunk:
+                shown = [rows[s] for s in members[tid] if s in rows and check.event(rows[s])]
+                if shown:
+                    listed.append(
+                        {
+                            "id": tid,
+                            "events": len(shown),
+                            "first": _row_json(shown[0]),
+                            "last": _row_json(shown[-1]),
+                        }
+                    )
+            if len(listed) >= want:
+                break
+        more = len(listed) > offset + limit
+        return {
+            "threads": listed[offset : offset + limit],
+            "next_offset": offset + limit if more else None,
+        }
 
 
 class _Visibility:

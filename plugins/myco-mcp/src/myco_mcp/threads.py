@@ -126,3 +126,8 @@ def observe(state: SwarmState, event: Event) -> None:
     if starter is not None and event.obj and event.obj != event.session:
         threads.latest_ask[(event.session, event.obj)] = thread
     threads.add(thread, event)
+
+
+def by_activity(threads: Threads) -> list[int]:
+    """Thread ids, the newest activity (the highest member seq) first."""
+    return sorted(threads.members, key=lambda t: (threads.members[t] or [t])[-1], reverse=True)

@@ -1,4 +1,4 @@
-"""The ``mcp`` transport: MCP at ``/mcp``, ``GET /search`` and ``GET /threads/{id}``.
+"""The ``mcp`` transport: MCP at ``/mcp``, ``GET /search``, ``GET /threads[/{id}]``.
 
 MCP is served inside the daemon's own aiohttp application, on the daemon's port: the
 SDK's Streamable HTTP endpoint is an ASGI application, bridged by aiohttp-asgi. The
@@ -89,6 +89,7 @@ class McpTransport:
         # messages) is a 405; an open GET would hold clients that wait for its headers.
         app.router.add_post("/mcp", serve_mcp, name="mcp")
         app.router.add_get("/search", _search, name="search")
+        app.router.add_get("/threads", _threads, name="threads")
         app.router.add_get("/threads/{id}", _thread, name="thread")
         app.cleanup_ctx.append(running)
 
@@ -137,6 +138,24 @@ async def _search(request: web.Request) -> web.Response:
     try:
         body = await library.search(
             tenant, viewer, query, _int(request, "offset", 0), _int(request, "limit", 20)
+        )
+    except SearchError as exc:
+        raise APIError(400, str(exc)) from None
+    return web.json_response(body)
+
+
+async def _threads(request: web.Request) -> web.Response:
+    from aiohttp import web
+
+    from myco.web.errors import APIError
+    from myco.web.keys import daemon_of
+    from myco.web.routes import tenant_of
+
+    viewer = _viewer(request)
+    library = daemon_of(request).extras[PLUGIN]
+    try:
+        body = await library.threads(
+            tenant_of(request), viewer, _int(request, "offset", 0), _int(request, "limit", 20)
         )
     except SearchError as exc:
         raise APIError(400, str(exc)) from None
