@@ -605,3 +605,49 @@ async def test_the_catch_up_buffer_is_bounded_and_the_store_is_read_again(
     assert len(reads) == 2  # and the store was read again from where the first read ended
     hits = (await library.search(tenant, None, "kestrel"))["hits"]
     assert len(hits) == 4
+
+
+async def test_a_query_past_the_rank_window_ranks_the_newest_matches_and_pages_stably(
+    serve: Serve, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from myco_mcp import index
+
+    monkeypatch.setattr(index, "RANK_WINDOW", 6)
+    served = await serve()
+    await served.post("ALICE", "say heron heron heron")  # the best line, but too old
+    for n in range(5):
+        await served.post("ALICE", f"say a long line about one heron and many other things {n}")
+    await served.post("ALICE", "say heron heron")  # best among the newest six
+    await served.post("BOB", "note heron private to bob")  # a private note: not for ALICE
+    body = await served.search("heron", session="ALICE", limit=3)
+    lines = [h["line"] for h in body["hits"]]
+    assert lines[0] == "say heron heron"
+    assert "say heron heron heron" not in lines  # older than the window
+    pages = [h["line"] for h in body["hits"]]
+    offset = body["next_offset"]
+    while offset is not None:
+        more = await served.search("heron", session="ALICE", limit=3, offset=offset)
+        pages += [h["line"] for h in more["hits"]]
+        offset = more["next_offset"]
+    assert len(pages) == len(set(pages))  # stable pages: nothing twice
+    assert "note heron private to bob" not in pages
+    assert set(pages) == {"say heron heron"} | {
+        f"say a long line about one heron and many other things {n}" for n in range(5)
+    } - {"say a long line about one heron and many other things 0"}
+
+
+def test_window_scores_follow_bm25_term_frequency_length_and_phrases() -> None:
+    from myco_mcp import ranking
+    from myco_mcp.index import Row, fts_query
+
+    rows = [
+        Row(1, 0, "A", "pass the tests and then pass a long line of other words"),
+        Row(2, 0, "A", "deploy tests-pass"),
+        Row(3, 0, "A", "deploy tests-pass tests-pass"),
+        Row(4, 0, "A", "nothing here"),
+    ]
+    got = ranking.scores(fts_query("tests-pass"), rows, 1000, 100)
+    assert got[2] < got[1] < got[0] == got[3] == 0.0  # the phrase, in order, counts
+    common = ranking.scores(fts_query("tests-pass"), rows, 1000, 900)
+    assert common[1] > got[1]  # a commoner phrase weighs less (smaller IDF)
+    assert ranking.scores(fts_query("W07"), [Row(1, 0, "W07", "done x")], 10, 2)[0] < 0

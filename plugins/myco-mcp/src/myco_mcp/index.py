@@ -23,6 +23,8 @@ from typing import Any, NamedTuple, TypeVar
 
 import structlog
 
+from myco_mcp import ranking
+
 log = structlog.get_logger("myco_mcp.index")
 T = TypeVar("T")
 
@@ -209,19 +211,33 @@ def _missing_msgs(db: sqlite3.Connection, names: list[str]) -> list[str]:
 def _search_events(
     db: sqlite3.Connection, query: str, offset: int, limit: int
 ) -> list[tuple[Row, float]]:
-    """Matches ranked by BM25 among the newest :data:`RANK_WINDOW` (a bounded cost)."""
-    cur = db.execute(
-        "SELECT e.seq, e.ts, e.session, e.line, r.score FROM ("
-        "  SELECT rowid, bm25(events_fts) AS score FROM events_fts"
-        "  WHERE events_fts MATCH :q AND rowid >= ("
-        "    SELECT coalesce(min(rowid), 0) FROM ("
-        "      SELECT rowid FROM events_fts WHERE events_fts MATCH :q"
-        "      ORDER BY rowid DESC LIMIT :window))"
-        "  ORDER BY score, rowid DESC LIMIT :limit OFFSET :offset"
-        ") r JOIN events e ON e.seq = r.rowid ORDER BY r.score, e.seq DESC",
-        {"q": query, "limit": limit, "offset": offset, "window": RANK_WINDOW},
-    )
-    return [(Row(s, t, ses, line), score) for s, t, ses, line, score in cur]
+    """Matches, best first, at a bounded cost: BM25 over all of them when there are at
+    most :data:`RANK_WINDOW`, else over the newest :data:`RANK_WINDOW` only, ranked by
+    :mod:`myco_mcp.ranking` (FTS5's ``bm25()`` would read every match of a common word)."""
+    newest = db.execute(
+        "SELECT e.seq, e.ts, e.session, e.line FROM ("
+        "  SELECT rowid FROM events_fts WHERE events_fts MATCH ?"
+        "  ORDER BY rowid DESC LIMIT ?"
+        ") m JOIN events e ON e.seq = m.rowid ORDER BY e.seq DESC",
+        (query, RANK_WINDOW + 1),
+    ).fetchall()
+    if len(newest) <= RANK_WINDOW:  # few matches: FTS5's BM25 over all of them is cheap
+        cur = db.execute(
+            "SELECT e.seq, e.ts, e.session, e.line, r.score FROM ("
+            "  SELECT rowid, bm25(events_fts) AS score FROM events_fts"
+            "  WHERE events_fts MATCH ? ORDER BY score, rowid DESC LIMIT ? OFFSET ?"
+            ") r JOIN events e ON e.seq = r.rowid ORDER BY r.score, e.seq DESC",
+            (query, limit, offset),
+        )
+        return [(Row(s, t, ses, line), score) for s, t, ses, line, score in cur]
+    window = newest[:RANK_WINDOW]
+    (top,) = db.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()
+    span = max(1, top - window[-1][0] + 1)
+    matching = round(RANK_WINDOW * top / span)  # the window's density over the whole log
+    scored = ranking.scores(query, window, top, matching)
+    # the window is newest first and sorted() is stable: ties stay newest first
+    order = sorted(range(len(window)), key=scored.__getitem__)[offset : offset + limit]
+    return [(Row(*window[i]), scored[i]) for i in order]
 
 
 def _search_msgs(db: sqlite3.Connection, query: str, offset: int, limit: int) -> list[MsgHit]:
