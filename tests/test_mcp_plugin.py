@@ -651,3 +651,48 @@ def test_window_scores_follow_bm25_term_frequency_length_and_phrases() -> None:
     common = ranking.scores(fts_query("tests-pass"), rows, 1000, 900)
     assert common[1] > got[1]  # a commoner phrase weighs less (smaller IDF)
     assert ranking.scores(fts_query("W07"), [Row(1, 0, "W07", "done x")], 10, 2)[0] < 0
+
+
+async def test_index_files_of_tenants_removed_from_the_store_are_deleted_at_start(
+    serve: Serve, tmp_path: Path
+) -> None:
+    import shutil
+
+    data = tmp_path / "d1"
+    first = await serve(data)
+    await first.post("ALICE", "say osprey")
+    await first.post("ALICE", "say osprey", token=TOKEN2)
+    await first.server.close()
+    kept, removed = tenant_id(TOKEN), tenant_id(TOKEN2)
+    search_dir = data / "search"
+    assert {f"{kept}.sqlite", f"{removed}.sqlite"} <= {p.name for p in search_dir.iterdir()}
+    (search_dir / "notes.txt").write_text("not an index")
+    # an operator removes a tenant from the store while the daemon is down
+    (tenant_dirs,) = {p.parent for p in data.rglob(removed) if p.is_dir()}
+    shutil.rmtree(tenant_dirs / removed)
+    second = await serve(data)
+    names = {p.name for p in search_dir.iterdir()}
+    assert f"{kept}.sqlite" in names and "notes.txt" in names
+    assert not any(n.startswith(removed) for n in names)
+    assert len((await second.search("osprey"))["hits"]) == 1
+
+
+async def test_get_view_with_seen_answers_the_public_delta(serve: Serve) -> None:
+    from myco.views.delta import view_delta
+
+    served = await serve()
+    async with served.mcp(session="BOB") as bob:
+        full = text_of(await bob.call_tool("get_view", {}))
+        first = text_of(await bob.call_tool("get_view", {"seen": 0}))
+        rev = int(first.split("rev:", 1)[1].split()[0])
+        await served.post("ALICE", "ask BOB which port for the api?")
+        delta = text_of(await bob.call_tool("get_view", {"seen": rev}))
+        assert delta.startswith(f"<!-- myco rev:{rev + 1} delta since:{rev} -->")
+        assert "which port for the api?" in delta and len(delta) < len(full)
+        assert "seen is a revision" in await refused(bob, "get_view", seen=-1)
+    tenant = served.daemon.tenants.get(tenant_id(TOKEN))
+    assert tenant is not None
+    same = view_delta(tenant, "BOB", rev)
+    assert (same.mode, same.rev) == ("delta", rev + 1)
+    assert view_delta(tenant, "NEWCOMER", None).mode == "full"
+    assert "NEWCOMER" not in tenant.state.sessions  # rendered, not added

@@ -9,7 +9,8 @@ A third-party transport plugin (entry point ``mcp`` in the ``myco`` group). It i
 * ``register_verbs``: an observer that puts asks, replies, reviews and their messages in
   threads (``state.extras["mcp"]``, rebuilt on replay);
 * ``startup`` / ``events_ingested`` / ``shutdown``: a SQLite FTS5 index per tenant, caught
-  up from the store and kept current on ingest (also for events a replica follows);
+  up from the store and kept current on ingest (also for events a replica follows); at
+  start-up, index files of tenants the store no longer has are deleted;
 * ``register_serve_options``: ``--search-dir``;
 * ``register_commands``: ``myco mcp SESSION`` (stdio bridge), ``myco search``,
   ``myco thread``;
@@ -76,6 +77,7 @@ def register_serve_options(options: OptionRegistry) -> None:
 
 def startup(daemon: Daemon) -> None:
     library = library_of(daemon)
+    library.prune(daemon.tenants.known_ids())  # the store's tenants are known by now
     for tenant in daemon.tenants:
         library.index_for(tenant)  # catches up from the store in the background
 

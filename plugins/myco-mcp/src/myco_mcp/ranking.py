@@ -54,7 +54,7 @@ def scores(
     lift = idf * (K1 + 1)
     base, slope = K1 * (1 - B), K1 * B / avg
     out = []
-    for line, session, dl in zip(lines, sessions, lengths):
+    for line, session, dl in zip(lines, sessions, lengths, strict=True):
         norm = base + slope * dl
         score = 0.0
         for find in finders:

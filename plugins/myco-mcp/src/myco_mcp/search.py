@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -81,6 +81,22 @@ class Library:
         self._pending[tenant.id] = []
         self._spawn(self._catch_up(tenant, index))
         return index
+
+    def prune(self, tenant_ids: Iterable[str]) -> list[Path]:
+        """Delete the index files of tenants the store no longer has (removed while the
+        daemon was down: myco has no live tenant removal); returns the files deleted."""
+        if self.directory is None or not self.directory.is_dir():
+            return []
+        keep = {p.name for p in map(self._path, tenant_ids) if isinstance(p, Path)}
+        gone = []
+        for path in self.directory.iterdir():
+            base = path.name.removesuffix("-wal").removesuffix("-shm")
+            if base.endswith(".sqlite") and base not in keep and path.is_file():
+                path.unlink(missing_ok=True)
+                gone.append(path)
+        if gone:
+            log.info("search indexes of removed tenants deleted", files=len(gone))
+        return gone
 
     def _path(self, tenant_id: str) -> Path | str:
         if self.directory is None:
@@ -156,8 +172,11 @@ class Library:
                 self._pending[tenant.id] = []
                 if pending is not None:
                     break
-                log.info("search catch-up buffer overflowed: reading the store again",
-                         tenant=tenant.id[:8], after=after)
+                log.info(
+                    "search catch-up buffer overflowed: reading the store again",
+                    tenant=tenant.id[:8],
+                    after=after,
+                )
             self._ready[tenant.id].set()
             if pending:
                 self._add(tenant, index, pending)
@@ -269,7 +288,6 @@ class Library:
                 if name not in msgs:
                     msgs.append(name)
         return {"id": thread_id, "events": [_row_json(r) for r in shown], "msgs": msgs}
-
 
     async def threads(
         self, tenant: Tenant, viewer: str | None, offset: int = 0, limit: int = 20

@@ -16,6 +16,7 @@ from mcp.server.mcpserver.exceptions import ResourceError, ToolError
 from myco import policy, sanitize
 from myco.names import InvalidName, msg_name, session_name
 from myco.tenants import IngestError, Tenant
+from myco.views.delta import view_delta
 from myco_mcp.search import SearchError
 
 if TYPE_CHECKING:
@@ -40,7 +41,9 @@ GET_VIEW = """\
 Your session's view of the swarm (markdown): NOW, directives, pending questions and
 messages for you, what others do, recent events you may see. Call it before each task and
 after posting; act on PENDING QUESTIONS (answer with `reply <ASKER> <answer>`) and
-PENDING MESSAGES (read them with read_message)."""
+PENDING MESSAGES (read them with read_message). With `seen` (the rev of the
+`<!-- myco rev:N ... -->` first line of the view you last read), only what changed since
+for you (the full view when too much changed)."""
 
 POST_EVENTS = """\
 Post protocol lines as your session, one event per line: `<verb> <object> [detail]
@@ -111,9 +114,13 @@ def build_server(daemon: Daemon, library: Library) -> MCPServer:
     mcp: MCPServer = MCPServer("myco", instructions=INSTRUCTIONS, version="0.1.0")
 
     @mcp.tool(description=GET_VIEW)
-    async def get_view(ctx: Context, session: str = "") -> str:
+    async def get_view(ctx: Context, session: str = "", seen: int | None = None) -> str:
         call = Call(daemon, ctx, session)
-        return call.tenant.render(call.session, "markdown")
+        if seen is None:
+            return call.tenant.render(call.session, "markdown")
+        if seen < 0:
+            raise ToolError("seen is a revision: a whole number >= 0")
+        return view_delta(call.tenant, call.session, seen).text
 
     @mcp.tool(description=POST_EVENTS)
     async def post_events(ctx: Context, lines: list[str], session: str = "") -> dict[str, Any]:

@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from myco import clock
-
 if TYPE_CHECKING:
     from aiohttp import web
 
@@ -33,31 +31,13 @@ def _int_param(request: web.Request, name: str) -> int | None:
 async def delta_view(request: web.Request) -> web.Response:
     from aiohttp import web
 
-    from myco.web.keys import daemon_of
+    from myco.views.delta import view_delta
     from myco.web.routes import acting_session, tenant_of
-
-    from .delta import render_delta
 
     session = acting_session(request, request.match_info["session"])
     seen = _int_param(request, "seen")
     turn = _int_param(request, "turn") or 0
-    tenant = tenant_of(request)
-    daemon = daemon_of(request)
-    state = tenant.state
-    known = session in state.sessions
-    try:
-        delta = render_delta(
-            daemon.sections,
-            state,
-            session,
-            clock.now_ms(),
-            daemon.config.view_budget,
-            seen,
-            turn,
-        )
-    finally:
-        if not known:
-            state.sessions.pop(session, None)
+    delta = view_delta(tenant_of(request), session, seen, turn)
     return web.Response(
         text=delta.text,
         content_type="text/markdown",
