@@ -565,10 +565,17 @@ async def test_the_threads_section_is_data_in_the_json_view_not_in_the_markdown(
         "ask BOB which token format?",
         "reply DIRECTOR jwt-hs256",
     ]
+    assert thread["count"] == 2
+    for n in range(11):
+        await served.post("DIRECTOR", f"say more about it {n} re:#{ask}")
+    status, view = await served.http("GET", "/view/DIRECTOR", params={"format": "json"})
+    (thread,) = view["sections"]["THREADS"]
+    assert thread["count"] == 13 and len(thread["events"]) == 10
+    assert thread["events"][-1]["line"] == f"say more about it 10 re:#{ask}"
     status, eve = await served.http("GET", "/view/EVE", params={"format": "json"})
-    assert [e["line"] for e in eve["sections"]["THREADS"][0]["events"]] == [
-        "ask BOB which token format?"
-    ]
+    (seen_by_eve,) = eve["sections"]["THREADS"]
+    assert seen_by_eve["count"] == 12  # all but BOB's reply to the DIRECTOR
+    assert "reply DIRECTOR jwt-hs256" not in [e["line"] for e in seen_by_eve["events"]]
     status, text = await served.http("GET", "/view/DIRECTOR")
     assert "THREADS" not in text
 

@@ -26,6 +26,8 @@ HEADING = "THREADS"
 SHOWN = 20
 #: characters of a line shown
 LINE_MAX = 160
+#: events listed per thread (the newest; ``count`` has them all)
+EVENTS_SHOWN = 10
 
 
 def no_lines(state: SwarmState, session: str, now_ms: int, limit: int) -> list[str]:
@@ -34,7 +36,8 @@ def no_lines(state: SwarmState, session: str, now_ms: int, limit: int) -> list[s
 
 
 def data(state: SwarmState, session: str, now_ms: int) -> list[dict[str, Any]]:
-    """Recent threads *session* may see: ``{id, text, meta, ts_ms, events}`` each."""
+    """Recent threads *session* may see: ``{id, text, meta, ts_ms, count, events}`` each
+    (``events``: the newest :data:`EVENTS_SHOWN` of the ``count`` it may see)."""
     threads = threads_of(state)
     me = state.sessions.get(session)
     channels = me.channels if me is not None else {GLOBAL}
@@ -58,7 +61,11 @@ def data(state: SwarmState, session: str, now_ms: int) -> list[dict[str, Any]]:
                 "text": f"#{tid} {first.session}: {first.line}"[:LINE_MAX],
                 "meta": f"{len(events)} event(s) · last: {last.session}: {last.line}"[:LINE_MAX],
                 "ts_ms": last.ts_ms,
-                "events": [{"seq": e.seq, "session": e.session, "line": e.line} for e in events],
+                "count": len(events),
+                "events": [
+                    {"seq": e.seq, "session": e.session, "line": e.line}
+                    for e in events[-EVENTS_SHOWN:]
+                ],
             }
         )
     return out

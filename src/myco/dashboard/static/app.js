@@ -532,15 +532,16 @@
     replace($("leases"), ls.length ? capped(ls, "leases") : empty("No lease."));
   }
 
-  // Plugin view sections without a panel of their own, shown generically: each item of a
+  // Plugin view sections without a panel of their own, shown generically (an empty one is
+  // left out): each item of a
   // section's data is a string (one line), or an object with `text` (the line), optional
   // `meta` (a second line) and `ts_ms` (an age); anything else is shown as JSON.
   var OWN_PANELS = { CONFLICTS: true, LEASES: true };
 
   function pluginItem(item) {
-    if (typeof item === "string") return el("li", null, el("div", { "class": "line" }, item));
+    if (typeof item === "string") return el("li", null, el("div", { "class": "line" }, el("span", { "class": "text" }, item)));
     if (item && typeof item === "object" && typeof item.text === "string") {
-      var line = el("div", { "class": "line" }, item.text);
+      var line = el("div", { "class": "line" }, el("span", { "class": "text" }, item.text));
       if (typeof item.ts_ms === "number") append(line, age(item.ts_ms, " ago"));
       return el("li", null, line,
         typeof item.meta === "string" ? el("div", { "class": "meta" }, item.meta) : null);
@@ -548,18 +549,23 @@
     return el("li", null, el("div", { "class": "line" }, el("code", null, fit(JSON.stringify(item), 160))));
   }
 
+  function isEmpty(data) {
+    if (data === null || data === undefined || data === "") return true;
+    if (Array.isArray(data)) return data.length === 0;
+    return typeof data === "object" && Object.keys(data).length === 0;
+  }
+
   function renderPlugins() {
     var sections = snap.sections || {};
     var nodes = [];
     Object.keys(sections).sort().forEach(function (heading) {
-      if (OWN_PANELS[heading]) return;
       var data = sections[heading];
+      if (OWN_PANELS[heading] || isEmpty(data)) return;
       var items = (Array.isArray(data) ? data : [data]).map(pluginItem);
       nodes.push(el("h3", null, heading));
-      nodes.push(el("ul", { "class": "items", "data-section": heading },
-        items.length ? capped(items, "items") : empty("Nothing.")));
+      nodes.push(el("ul", { "class": "items", "data-section": heading }, capped(items, "items")));
     });
-    replace($("plugin-sections"), nodes.length ? nodes : el("p", { "class": "hint" }, "No plugin section."));
+    replace($("plugin-sections"), nodes.length ? nodes : el("ul", { "class": "items" }, empty("Nothing from plugins.")));
   }
 
   function renderShared() {
