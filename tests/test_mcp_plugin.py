@@ -588,10 +588,13 @@ async def test_the_catch_up_buffer_is_bounded_and_the_store_is_read_again(
     served = await serve()
     await served.post("ALICE", "say kestrel zero")
     tid = tenant_id(TOKEN)
+    library = myco_mcp.library_of(served.daemon)
+    before = served.daemon.tenants.get(tid)
+    assert before is not None
+    assert await library.wait_ready(before, 10)  # its catch-up is over: none but ours reads
     assert tid in await served.daemon.tenants.evict_idle(0)
     tenant = await served.daemon.tenants.open(tid)
     assert tenant is not None
-    library = myco_mcp.library_of(served.daemon)
     monkeypatch.setattr(search, "PENDING_MAX", 2)
     reads: list[int] = []
     real_read = library._read_store
