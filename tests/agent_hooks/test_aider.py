@@ -148,7 +148,9 @@ log = os.environ["HOOK_LOG"]
 with open(log, "a") as f:
     f.write(json.dumps({"event": event, "payload": payload}) + "\\n")
 n = sum(1 for _ in open(log))
-if event == "prompt" and os.environ.get("HOOK_DELTAS"):
+if event == "prompt" and os.environ.get("HOOK_DOWN"):
+    print(json.dumps({"context": "", "down": True, "notices": []}))
+elif event == "prompt" and os.environ.get("HOOK_DELTAS"):
     print(json.dumps({"context": f"CONTEXT {n}", "down": False, "notices": []}))
 elif event == "prompt":
     print(json.dumps({"view": f"VIEW {n}", "down": False, "notices": []}))
@@ -289,6 +291,13 @@ def test_a_delta_hook_puts_the_context_in_each_message_and_resyncs(tmp_path: Pat
     ]
     (view,) = out["seen"][-1]
     assert "myco puts its view in your messages" in view  # no full view re-sent on every call
+
+
+def test_a_daemon_down_is_said_in_the_message_not_left_silent(tmp_path: Path) -> None:
+    """No delta to give: the model is told its last view may be stale."""
+    out, _, _ = run_shim(tmp_path, ["one"], HOOK_DOWN="1")
+    (first,) = out["inputs"]
+    assert first.startswith("> myco: no fresh view at ") and first.endswith("---\n\nhello")
 
 
 def test_the_prompt_hook_gives_the_full_view_then_deltas(tmp_path: Path) -> None:

@@ -43,6 +43,8 @@ PLACEHOLDER = (
     "(myco refreshes this file before every model request.)\n"
 )
 STALE = "> myco: no fresh view at {when} (daemon unreachable?); this one may be out of date.\n\n"
+#: put before the message instead of a delta when the daemon could not be reached
+DOWN = "> myco: no fresh view at {when} (daemon unreachable?); the last one you saw may be stale."
 
 
 # -- start-up -------------------------------------------------------------------------
@@ -224,6 +226,8 @@ def refresh_view(
     if isinstance(context, str):
         if _read(view) != IN_MESSAGES:
             _write(view, IN_MESSAGES)
+        if not context and answer.get("down"):
+            context = DOWN.format(when=time.strftime("%H:%M"))
         return said, context
     text = answer.get("view")
     if isinstance(text, str) and text:
