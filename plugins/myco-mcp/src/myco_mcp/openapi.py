@@ -11,6 +11,7 @@ from myco.web.openapi import (
     error_responses,
     json_response,
 )
+from myco_mcp.search import OFFSET_MAX
 
 _SESSION = {
     "name": "session",
@@ -35,7 +36,7 @@ _PAGE = [
     {
         "name": "offset",
         "in": "query",
-        "schema": {"type": "integer", "minimum": 0, "maximum": 1000000},
+        "schema": {"type": "integer", "minimum": 0, "maximum": OFFSET_MAX},
     },
     {
         "name": "limit",

@@ -40,6 +40,8 @@ BATCH = 200
 BATCH_MIN = 50
 SCAN_MAX = 1000
 PAGE_MAX = 100
+#: the deepest page offset accepted (documented as the maximum of ``offset``)
+OFFSET_MAX = 1_000_000
 #: threads whose events are read per batch while listing threads
 THREAD_BATCH = 50
 #: how long a query waits for an index being rebuilt before it answers from what it has

@@ -14,7 +14,7 @@ import asyncio
 from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from myco_mcp.search import Library, SearchError
+from myco_mcp.search import OFFSET_MAX, Library, SearchError
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -112,12 +112,16 @@ def _viewer(request: web.Request) -> str | None:
 
 
 def _int(request: web.Request, name: str, default: int) -> int:
+    """A paging parameter; an offset past :data:`OFFSET_MAX` is a 400 (as documented)."""
     from myco.web.errors import APIError
 
     try:
-        return int(request.query.get(name, str(default)))
+        value = int(request.query.get(name, str(default)))
     except ValueError:
         raise APIError(400, f"{name} must be an integer") from None
+    if name == "offset" and value > OFFSET_MAX:
+        raise APIError(400, f"offset must be at most {OFFSET_MAX}")
+    return value
 
 
 async def _search(request: web.Request) -> web.Response:
