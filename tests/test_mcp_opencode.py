@@ -8,7 +8,14 @@ from typing import Any
 
 import myco_mcp
 import pytest
-from myco_mcp.opencode import ADAPTER, CONFIG_ENV, MCP_GUIDE
+from myco_mcp.opencode import (
+    ADAPTER,
+    CONFIG_DIR_ENV,
+    CONFIG_ENV,
+    MCP_GUIDE,
+    PLUGIN_FILE,
+    PLUGIN_LOCK,
+)
 
 from myco.adapters import Adapter, HeadlessRun, LaunchRequest
 from myco.launcher import LaunchError, write_files
@@ -26,10 +33,16 @@ def request(project: Path, **kw: Any) -> LaunchRequest:
 
 
 @pytest.fixture(autouse=True)
-def daemon_env(monkeypatch: pytest.MonkeyPatch) -> None:
+def daemon_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("MYCO_URL", "http://127.0.0.1:8123")
     monkeypatch.setenv("MYCO_TOKEN", "myco-secret-token")
+    monkeypatch.setenv("MYCO_STATE_DIR", str(tmp_path / "state"))
     monkeypatch.delenv(CONFIG_ENV, raising=False)
+    monkeypatch.delenv(CONFIG_DIR_ENV, raising=False)
+
+
+def project_files(plan: Any, project: Path) -> set[Path]:
+    return {p for p in plan.files if project in p.parents and "state" not in p.parts}
 
 
 def test_the_plugin_registers_the_adapter() -> None:
@@ -56,7 +69,8 @@ def test_launch_adds_the_mcp_server_through_the_environment_only(tmp_path: Path)
             }
         }
     }
-    assert set(plan.files) == {tmp_path / "AGENTS.md"}  # no config file is touched
+    # no config file of the user's is touched: the plugin has a config directory of its own
+    assert project_files(plan, tmp_path) == {tmp_path / "AGENTS.md"}
     other = ADAPTER.launch(request(tmp_path, url="http://127.0.0.1:9999"))  # myco run --url
     assert json.loads(other.env[CONFIG_ENV])["mcp"]["myco"]["url"] == "http://127.0.0.1:9999/mcp"
 
@@ -75,7 +89,7 @@ def test_wire_local_merges_the_project_config_and_keeps_the_rest(tmp_path: Path)
     local = tmp_path / "opencode.json"
     local.write_text(json.dumps({"theme": "dark", "mcp": {"other": {"type": "remote"}}}))
     plan = ADAPTER.launch(request(tmp_path, wire="local"))
-    assert plan.env == {}
+    assert set(plan.env) == {CONFIG_DIR_ENV}
     write_files(plan.files)
     config = json.loads(local.read_text())
     assert config["theme"] == "dark" and set(config["mcp"]) == {"other", "myco"}
@@ -110,3 +124,40 @@ def test_resume_headless_and_the_conversation_id(tmp_path: Path) -> None:
     out = '{"type":"step_start","part":{"sessionID":"ses_9"}}\n'
     assert ADAPTER.conversation_from_output(out, HeadlessRun([], "")) == "ses_9"
     assert ADAPTER.conversation_from_output("noise\n", HeadlessRun([], "ses_2")) == "ses_2"
+
+
+def test_the_plugin_goes_to_a_config_directory_of_myco_s_own(tmp_path: Path) -> None:
+    plan = ADAPTER.launch(request(tmp_path))
+    here = Path(plan.env[CONFIG_DIR_ENV])
+    assert (tmp_path / "state") in here.parents and here.name == "OPEN"
+    source = plan.files[here / "plugins" / PLUGIN_FILE]
+    assert 'const HOOK = ["myco", "hook", "opencode"];' in source
+    assert "experimental.chat.system.transform" in source and "__HOOK__" not in source
+    # what OpenCode would otherwise try to install into the directory (offline: a stall)
+    assert plan.files[here / "package-lock.json"] == PLUGIN_LOCK
+    assert here / "node_modules" / ".myco" in plan.files
+
+
+def test_a_users_config_directory_gets_only_the_plugin_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mine = tmp_path / "my-opencode"
+    monkeypatch.setenv(CONFIG_DIR_ENV, str(mine))
+    plan = ADAPTER.launch(request(tmp_path))
+    assert CONFIG_DIR_ENV not in plan.env  # the user's choice stands
+    assert [p for p in plan.files if mine in p.parents] == [mine / "plugins" / PLUGIN_FILE]
+
+
+def test_the_plugins_hook_calls_give_the_view_and_post_the_block(tmp_path: Path) -> None:
+    from myco.testing import AdapterHarness, DaemonProcess
+
+    with DaemonProcess(tmp_path / "data", "--quiet") as daemon:
+        daemon.post("DIRECTOR", "direct OPEN ship it")
+        opencode = AdapterHarness(ADAPTER, daemon, tmp_path / "hook-state", session="OPEN")
+        out = json.loads(opencode.hook("prompt", {"cwd": str(tmp_path)}).stdout)
+        assert "# myco view — OPEN" in out["view"] and "ship it" in out["view"]
+        text = "Shipping.\n<myco>\nstart ship\n</myco>"
+        for _ in range(2):  # OpenCode may report a part twice: posted once
+            opencode.hook("text", {"cwd": str(tmp_path), "text": text, "turn_id": "prt_1"})
+        lines = [e["line"] for e in daemon.events() if e["session"] == "OPEN"]
+        assert lines == ["start ship"]

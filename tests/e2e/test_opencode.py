@@ -233,3 +233,61 @@ def test_claude_asks_opencode_which_replies_through_mcp(
     status, thread = call(daemon.url, "GET", f"/threads/{ask_seq}", TOKEN)
     assert status == 200, thread
     assert [e["line"] for e in thread["events"]] == [ask, reply]  # (the ack is bookkeeping)
+
+
+def system_text(body: dict[str, Any]) -> str:
+    return "\n".join(
+        str(m.get("content")) for m in body.get("messages", []) if m.get("role") == "system"
+    )
+
+
+def test_the_plugin_puts_the_view_in_the_system_prompt_and_posts_the_block(
+    make_opencode: Callable[[str], OpenCodeSession], chat: FakeChat, daemon: DaemonProcess
+) -> None:
+    """No MCP tool call: the view reaches the model, the reply's block reaches the daemon."""
+    directive = "direct OPEN freeze the public API until the release"
+    status, _ = call(
+        daemon.url, "POST", "/events", TOKEN, {"session": "DIRECTOR", "events": [directive]}
+    )
+    assert status == 200
+    opencode = make_opencode("OPEN")
+    chat.script(["On it.\n<myco>\nstart api-freeze\n</myco>"])
+    proc = opencode.turn("Anything for me?")
+    assert proc.returncode == 0, (proc.stderr[-3000:], proc.stdout[-3000:])
+    (body,) = chat.turns()
+    system = system_text(body)
+    assert "# myco view — OPEN" in system
+    assert "freeze the public API until the release" in system
+    assert not tool_results(body)  # the model called no tool to see it
+    assert wait_for(lambda: "start api-freeze" in scenario.events_of(daemon.url, "OPEN"))
+    # the plugin lives in a config directory of myco's own, not in the project
+    assert list(Path(opencode.env["HOME"]).rglob("plugins/myco.js"))
+    assert not list(opencode.project.rglob("myco.js"))
+    # a second run rewrites nothing of the user's and gets the fresh view again
+    chat.script(["Still on it."])
+    assert opencode.turn("And now?").returncode == 0
+    assert "# myco view — OPEN" in system_text(chat.turns()[-1])
+
+
+def test_worker_delivers_a_queued_prompt_with_the_view_and_posts_the_block(
+    make_opencode: Callable[[str], OpenCodeSession], chat: FakeChat, daemon: DaemonProcess
+) -> None:
+    """``myco worker --agent opencode``: headless runs get the plugin and MCP wiring too."""
+    bot = make_opencode("BOT")
+    chat.script(
+        ["Queued.\n<myco>\nstart queued-job\n</myco>", "Again.\n<myco>\ndone queued-job\n</myco>"]
+    )
+    for prompt in ("the queued job", "the follow-up"):
+        status, _ = call(daemon.url, "POST", "/dispatch/BOT", TOKEN, {"prompt": prompt})
+        assert status == 200
+        proc = bot.myco(
+            "worker", "BOT", str(bot.project), "--agent", "opencode", "--once", "--interval", "0.2"
+        )
+        assert proc.returncode == 0, proc.stderr[-3000:]
+    first, second = chat.turns()
+    assert "# myco view — BOT" in system_text(first) and "the queued job" in json.dumps(first)
+    # the second prompt continues the first conversation
+    assert "the queued job" in json.dumps(second) and "the follow-up" in json.dumps(second)
+    assert wait_for(
+        lambda: scenario.events_of(daemon.url, "BOT") == ["start queued-job", "done queued-job"]
+    )

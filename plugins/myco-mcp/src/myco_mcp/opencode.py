@@ -1,10 +1,18 @@
-"""``myco run S DIR --agent opencode``: OpenCode joins the swarm through MCP.
+"""``myco run S DIR --agent opencode``: OpenCode joins the swarm through MCP and a plugin.
 
-OpenCode has no shell hooks like Claude Code's, so nothing posts a ``<myco>`` block for
-it: the session speaks the protocol through the daemon's MCP tools (``get_view``,
-``post_events``, ...). The launch wires one MCP server, ``myco``, pointing at the
-daemon's ``/mcp`` with the token and the session header, and writes the agents' guide
-(with how to use the tools) into ``AGENTS.md``'s managed block.
+OpenCode has no shell hooks like Claude Code's, but it loads JavaScript plugins from its
+config directories. The launch wires:
+
+- one MCP server, ``myco``, pointing at the daemon's ``/mcp`` with the token and the
+  session header (the protocol's tools: ``get_view``, ``post_events``, ...);
+- a plugin, ``plugins/myco.js`` (:data:`PLUGIN_SOURCE`), in a config directory of myco's
+  own (``OPENCODE_CONFIG_DIR``, or the user's when already set). Before each model call
+  it runs ``myco hook opencode prompt`` and adds the session's view to the system prompt
+  (replaced on every call, so always the whole view, never piling up in the history);
+  each finished reply text with a ``<myco>`` block goes to ``myco hook opencode text``,
+  which posts the block like other CLIs' Stop hooks (the outbox keeps it while the
+  daemon is away);
+- the agents' guide in ``AGENTS.md``'s managed block.
 
 The user's configuration is never rewritten: by default the server is added through
 ``OPENCODE_CONFIG_CONTENT`` (OpenCode merges it over the user's config files; an existing
@@ -26,17 +34,68 @@ if TYPE_CHECKING:
 
 SERVER_KEY = "myco"
 CONFIG_ENV = "OPENCODE_CONFIG_CONTENT"
+CONFIG_DIR_ENV = "OPENCODE_CONFIG_DIR"
 PROJECT_CONFIG = "opencode.json"
+PLUGIN_FILE = "myco.js"
 
 MCP_GUIDE = """\
-## Using myco through MCP (OpenCode)
+## myco in OpenCode
 
-You have no `<myco>` block hook: speak the protocol with the `myco` MCP tools.
-- Call `myco_get_view` at the start of every task and after you post.
-- Post each protocol line with `myco_post_events` (`lines: ["start login-form"]`) instead
-  of a `<myco>` block; read and write messages with `myco_read_message` and
-  `myco_write_message`; find earlier work with `myco_search` and `myco_thread`.
+Your system prompt carries the session's myco view, fresh for every model call. End your
+replies with a `<myco>` block as the protocol says; myco posts it. The `myco` MCP tools
+do the same on demand: `myco_get_view`, `myco_post_events` (`lines: ["start login-form"]`),
+`myco_read_message`, `myco_write_message`, and `myco_search` / `myco_thread` to find
+earlier work.
 """
+
+#: The OpenCode plugin ``myco run`` writes (``__HOOK__``: the ``myco hook opencode`` argv).
+#: Hook names and shapes as of OpenCode 1.18: ``experimental.chat.system.transform``
+#: (``output.system``, before each model call) and ``experimental.text.complete``
+#: (``output.text``, each finished text part). Failures are swallowed: never break the agent.
+PLUGIN_SOURCE = """\
+// Written by `myco run --agent opencode` and rewritten on each run: do not edit.
+// Puts the session's myco view in the system prompt before each model call, and posts
+// the <myco> blocks of the replies, through `myco hook opencode`.
+import { spawnSync } from "node:child_process";
+
+const HOOK = __HOOK__;
+
+function hook(event, payload) {
+  try {
+    const run = spawnSync(HOOK[0], [...HOOK.slice(1), event], {
+      input: JSON.stringify(payload),
+      encoding: "utf8",
+      timeout: 5000,
+    });
+    if (run.status !== 0 || !run.stdout) return {};
+    const answer = JSON.parse(run.stdout);
+    return answer && typeof answer === "object" ? answer : {};
+  } catch {
+    return {};
+  }
+}
+
+export const MycoPlugin = async ({ directory }) => ({
+  "experimental.chat.system.transform": async (input, output) => {
+    if (!input || !input.sessionID || !output || !Array.isArray(output.system)) return;
+    const answer = hook("prompt", { cwd: directory, session_id: input.sessionID });
+    if (typeof answer.view === "string" && answer.view) output.system.push(answer.view);
+  },
+  "experimental.text.complete": async (input, output) => {
+    if (!output || typeof output.text !== "string" || !output.text.includes("<myco>")) return;
+    const key = input && input.partID ? String(input.partID) : "";
+    hook("text", { cwd: directory, text: output.text, turn_id: key });
+  },
+});
+"""
+#: OpenCode installs ``@opencode-ai/plugin`` into each config directory it reads; with this
+#: lock file and a ``node_modules`` it sees nothing to install (offline it would stall)
+PLUGIN_LOCK = '{"packages": {"": {"dependencies": {"@opencode-ai/plugin": "*"}}}}\n'
+
+
+def plugin_source(hook_command: list[str]) -> str:
+    """The plugin's JavaScript, calling *hook_command* (``[..., "hook", "opencode"]``)."""
+    return PLUGIN_SOURCE.replace("__HOOK__", json.dumps(hook_command))
 
 
 class OpenCodeError(ValueError):
@@ -78,8 +137,39 @@ class OpenCodeAdapter:
     install_hint = "install it with `npm install -g opencode-ai`"
 
     def hook(self, ctx: HookContext) -> HookOutput:
-        """OpenCode calls no myco hook: the MCP tools carry the protocol."""
+        """The plugin's calls: ``prompt`` (the view for the system prompt) and ``text``
+        (a finished reply text, whose last ``<myco>`` block is posted)."""
+        from myco.agent_hooks.runtime import Turn, begin_turn, finish_turn
+
+        if ctx.event == "prompt":
+            # the system prompt is replaced on every call: always the whole view
+            ctx.env = ctx.env._replace(full_views=True)
+            begin = begin_turn(ctx)
+            return HookOutput(json.dumps({"view": begin.view, "notices": begin.notices}))
+        if ctx.event == "text":
+            turn = Turn(texts=[ctx.payload_str("text")], key=ctx.payload_str("turn_id"))
+            result = finish_turn(ctx, turn)
+            return HookOutput(json.dumps({"notices": result.notices}))
+        ctx.log(f"unknown event {ctx.event!r}")
         return HookOutput()
+
+    def _plugin(self, req: LaunchRequest) -> tuple[dict[str, str], dict[Path, str]]:
+        """The plugin in the user's ``OPENCODE_CONFIG_DIR``, else in a directory of
+        myco's own (per tenant and session) that the variable then names."""
+        from myco.agent_hooks.env import read_env
+
+        source = plugin_source(list(req.hook_command))
+        users = os.environ.get(CONFIG_DIR_ENV, "").strip()
+        if users:
+            return {}, {Path(users) / "plugins" / PLUGIN_FILE: source}
+        env = read_env(os.environ)
+        here = env.state_dir / "opencode" / env.tenant_key / req.session
+        files = {
+            here / "plugins" / PLUGIN_FILE: source,
+            here / "package-lock.json": PLUGIN_LOCK,
+            here / "node_modules" / ".myco": "",
+        }
+        return {CONFIG_DIR_ENV: str(here)}, files
 
     def _wiring(self, req: LaunchRequest) -> tuple[dict[str, str], dict[Path, str]]:
         from myco.agent_hooks.env import daemon_url
@@ -91,13 +181,14 @@ class OpenCodeAdapter:
         if req.role:
             guide += "\n" + req.role
         instructions = req.project_dir / self.instructions_file
-        files = {instructions: managed_block(read_text(instructions), guide)}
+        env, files = self._plugin(req)
+        files[instructions] = managed_block(read_text(instructions), guide)
         try:
             if req.wire == "local":
                 local = req.project_dir / PROJECT_CONFIG
                 files[local] = merged_config(read_text(local), entry)
-                return {}, files
-            return {CONFIG_ENV: merged_config(os.environ.get(CONFIG_ENV), entry)}, files
+                return env, files
+            return {**env, CONFIG_ENV: merged_config(os.environ.get(CONFIG_ENV), entry)}, files
         except OpenCodeError as exc:
             raise LaunchError(str(exc)) from None
 
