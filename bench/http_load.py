@@ -27,17 +27,34 @@ def new_token() -> str:
 
 
 class Conn:
-    """One keep-alive connection, one request in flight."""
+    """One keep-alive connection, one request in flight.
 
-    def __init__(self) -> None:
+    With *fresh*, every request opens its own connection and says ``Connection: close``,
+    as a hook process does (and as an HTTP/1.0 server such as the reference requires).
+    """
+
+    def __init__(self, fresh: bool = False) -> None:
+        self.fresh = fresh
+        self.port = 0
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
 
     async def open(self, port: int) -> Conn:
-        self.reader, self.writer = await asyncio.open_connection(HOST, port)
+        self.port = port
+        if not self.fresh:
+            self.reader, self.writer = await asyncio.open_connection(HOST, port)
         return self
 
     async def request(self, raw: bytes) -> tuple[int, bytes]:
+        if not self.fresh:
+            return await self._exchange(raw)
+        self.reader, self.writer = await asyncio.open_connection(HOST, self.port)
+        try:
+            return await self._exchange(raw.replace(b"\r\n", b"\r\nConnection: close\r\n", 1))
+        finally:
+            await self.close()
+
+    async def _exchange(self, raw: bytes) -> tuple[int, bytes]:
         assert self.reader is not None and self.writer is not None
         self.writer.write(raw)
         head = await self.reader.readuntil(b"\r\n\r\n")
@@ -119,12 +136,13 @@ async def closed_loop(
     concurrency: int,
     duration: float,
     warmup: float = 0.3,
+    fresh: bool = False,
 ) -> LoadResult:
     """*concurrency* connections replay *requests* (round robin) for *warmup* + *duration* s.
 
     Only requests that complete inside the measured window count.
     """
-    conns = [await Conn().open(port) for _ in range(concurrency)]
+    conns = [await Conn(fresh).open(port) for _ in range(concurrency)]
     res = LoadResult()
     start = time.perf_counter() + warmup
     stop = start + duration
@@ -169,9 +187,9 @@ async def closed_loop(
     return res
 
 
-async def sequential(port: int, requests: Iterable[bytes]) -> LoadResult:
+async def sequential(port: int, requests: Iterable[bytes], fresh: bool = False) -> LoadResult:
     """One connection, one request at a time: latency without queueing."""
-    conn = await Conn().open(port)
+    conn = await Conn(fresh).open(port)
     res = LoadResult()
     t_start = time.perf_counter()
     try:
@@ -189,9 +207,11 @@ async def sequential(port: int, requests: Iterable[bytes]) -> LoadResult:
     return res
 
 
-async def seed_view_tenant(port: int, token: str, events: int, sessions: int = 50) -> int:
+async def seed_view_tenant(
+    port: int, token: str, events: int, sessions: int = 50, fresh: bool = False
+) -> int:
     """Post *events* of the realistic mix, in order, as *sessions* sessions; returns #posts."""
-    conn = await Conn().open(port)
+    conn = await Conn(fresh).open(port)
     posts = 0
     try:
         batch: list[str] = []
