@@ -9,7 +9,8 @@ Usage::
 The reference is only ever started from the path given on the command line (nothing is
 downloaded); without it, its column is skipped. Both daemons run with their default
 logging (access log on, written to a file) and every request opens a new connection, as a
-hook process does (the reference speaks HTTP/1.0 and closes each one anyway). Shapes:
+hook process does (the reference speaks HTTP/1.0 and closes each one anyway). myco loads
+its built-in plugins only, unless ``MYCO_LOAD_PLUGINS`` names installed ones. Shapes:
 
 - ``reference`` (default): the reference's own workload shape, 3 tenants of 30 sessions
   and 3,000 events each of the mix (``bench/workload.py``);
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import socket
 import subprocess
 import sys
@@ -147,7 +149,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     shape = (tenants, sessions, args.events or events)
     with tempfile.TemporaryDirectory(prefix="myco-bench-compare-") as tmp:
         work = Path(tmp)
-        with Daemon(work / "myco-data") as daemon:
+        # myco as shipped: its built-in plugins; separately installed ones (a search index,
+        # metrics) only when MYCO_LOAD_PLUGINS names them
+        only = {"MYCO_LOAD_PLUGINS": os.environ.get("MYCO_LOAD_PLUGINS", "")}
+        with Daemon(work / "myco-data", env=only) as daemon:
             mine = asyncio.run(measure(daemon.port, daemon.pid, shape, args.seconds))
         print(f"myco: {mine}", file=sys.stderr, flush=True)  # the reference takes minutes
         ref = None

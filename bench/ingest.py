@@ -10,7 +10,9 @@ group goes through ``Tenant.ingest`` (validation, the file store's append with
 messages asks point to posted inline. Prints events/s for each *step* events; flat ingest
 means the later steps are as fast as the first. ``MYCO_MAX_MSGS`` must allow one message
 per ask (the default limit, 10,000, refuses them after about 110k events of this mix):
-unless it is set, this script sets it to 1,000,000 for its own daemon.
+unless it is set, this script sets it to 1,000,000 for its own daemon. Only the built-in
+plugins load, unless ``MYCO_LOAD_PLUGINS`` names installed ones (a search index, for one,
+indexes in a thread of its own that would compete with the timed work).
 
 Then it times the paging probe a client makes to catch up, ``GET /events?after=<seq>&limit=1``
 (``Tenant.history_page``, what the route calls, on the checksummed file log): after the
@@ -103,6 +105,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--events", type=int, default=200_000)
     ap.add_argument("--step", type=int, default=100_000)
     args = ap.parse_args(argv)
+    os.environ.setdefault("MYCO_LOAD_PLUGINS", "")
     rows = asyncio.run(measure(args.events, args.step))
     for row in rows:
         print(json.dumps(row))
