@@ -15,17 +15,22 @@ The root commit is cached after the first run, as in a real session.
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
-import shutil
 import subprocess
-import sys
-import tempfile
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 
-from bench.hooks import TOKEN, HookTiming, _free_port, _summary, _time, myco_executable, table
+from bench.hooks import (
+    TOKEN,
+    Case,
+    HookTiming,
+    _free_port,
+    base_env,
+    cli,
+    interleaved,
+    myco_executable,
+)
 from bench.proc import Daemon
 
 
@@ -40,7 +45,7 @@ def _repo(work: Path) -> Path:
     return repo
 
 
-def _payload(event: str, repo: Path) -> bytes:
+def _payload(event: str, repo: Path, n: int = 0) -> bytes:
     return json.dumps(
         {
             "session_id": "bench",
@@ -72,58 +77,34 @@ def _post(url: str, session: str, line: str) -> None:
 def measure(work: Path, runs: int = 30, warmup: int = 3) -> list[HookTiming]:
     state = work / "state"
     repo = _repo(work)
-    base = {
-        **os.environ,
-        "MYCO_TOKEN": TOKEN,
-        "MYCO_SESSION": "BENCH",
-        "MYCO_STATE_DIR": str(state),
-    }
-    for var in ("MYCO_HOOK_DEBUG", "MYCO_LEASES"):
-        base.pop(var, None)
-    results = [
-        _summary(
-            "(python -c pass)",
-            "—",
-            [_time([sys.executable, "-c", "pass"], b"", base) for _ in range(runs)],
-        )
-    ]
+    base = base_env(state)
     argv = myco_executable()
-    subprocess.run([sys.executable, "-m", "myco.agent_hooks.plugin_cache"], env=base, check=True)
     with Daemon(work / "data", "--quiet") as daemon:
         up = f"http://127.0.0.1:{daemon.port}"
         _post(up, "OTHER", "claim src/** ttl:2h bench")
-        cases = [
+        down = f"http://127.0.0.1:{_free_port()}"
+        rows = [
             ("pre-edit", "PreToolUse", "up", up, ""),
             ("pre-edit (enforce)", "PreToolUse", "up", up, "enforce"),
-            ("pre-edit", "PreToolUse", "down", f"http://127.0.0.1:{_free_port()}", ""),
+            ("pre-edit", "PreToolUse", "down", down, ""),
             ("post-edit", "PostToolUse", "up", up, ""),
-            ("post-edit", "PostToolUse", "down", f"http://127.0.0.1:{_free_port()}", ""),
+            ("post-edit", "PostToolUse", "down", down, ""),
         ]
-        for label, event, where, url, leases in cases:
-            env = {**base, "MYCO_URL": url, **({"MYCO_LEASES": leases} if leases else {})}
-            hook = label.split()[0]
-            samples = []
-            for n in range(warmup + runs):
-                shutil.rmtree(state / "outbox", ignore_errors=True)
-                took = _time([*argv, "hook", "claude-code", hook], _payload(event, repo), env)
-                if n >= warmup:
-                    samples.append(took)
-            results.append(_summary(label, where, samples))
-    return results
+        cases = [
+            Case(
+                label,
+                where,
+                [*argv, "hook", "claude-code", label.split()[0]],
+                partial(_payload, event, repo),
+                {**base, "MYCO_URL": url, **({"MYCO_LEASES": leases} if leases else {})},
+            )
+            for label, event, where, url, leases in rows
+        ]
+        return interleaved(cases, state, base, runs, warmup)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=30)
-    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix="myco-bench-edits-") as tmp:
-        results = measure(Path(tmp), args.runs)
-    if args.json:
-        print(json.dumps([{**r._asdict(), "ok": r.ok} for r in results], indent=2))
-    else:
-        print(table(results))
-    return 0 if all(r.ok for r in results if r.daemon != "—") else 1
+    return cli(__doc__ or "", measure, argv)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ import secrets
 import time
 from collections.abc import Iterable, Sequence
 from itertools import islice
+from typing import Any
 
 from attrs import define, field
 
@@ -27,17 +28,34 @@ def new_token() -> str:
 
 
 class Conn:
-    """One keep-alive connection, one request in flight."""
+    """One keep-alive connection, one request in flight.
 
-    def __init__(self) -> None:
+    With *fresh*, every request opens its own connection and says ``Connection: close``,
+    as a hook process does (and as an HTTP/1.0 server such as the reference requires).
+    """
+
+    def __init__(self, fresh: bool = False) -> None:
+        self.fresh = fresh
+        self.port = 0
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
 
     async def open(self, port: int) -> Conn:
-        self.reader, self.writer = await asyncio.open_connection(HOST, port)
+        self.port = port
+        if not self.fresh:
+            self.reader, self.writer = await asyncio.open_connection(HOST, port)
         return self
 
     async def request(self, raw: bytes) -> tuple[int, bytes]:
+        if not self.fresh:
+            return await self._exchange(raw)
+        self.reader, self.writer = await asyncio.open_connection(HOST, self.port)
+        try:
+            return await self._exchange(raw.replace(b"\r\n", b"\r\nConnection: close\r\n", 1))
+        finally:
+            await self.close()
+
+    async def _exchange(self, raw: bytes) -> tuple[int, bytes]:
         assert self.reader is not None and self.writer is not None
         self.writer.write(raw)
         head = await self.reader.readuntil(b"\r\n\r\n")
@@ -119,12 +137,13 @@ async def closed_loop(
     concurrency: int,
     duration: float,
     warmup: float = 0.3,
+    fresh: bool = False,
 ) -> LoadResult:
     """*concurrency* connections replay *requests* (round robin) for *warmup* + *duration* s.
 
     Only requests that complete inside the measured window count.
     """
-    conns = [await Conn().open(port) for _ in range(concurrency)]
+    conns = [await Conn(fresh).open(port) for _ in range(concurrency)]
     res = LoadResult()
     start = time.perf_counter() + warmup
     stop = start + duration
@@ -169,9 +188,9 @@ async def closed_loop(
     return res
 
 
-async def sequential(port: int, requests: Iterable[bytes]) -> LoadResult:
+async def sequential(port: int, requests: Iterable[bytes], fresh: bool = False) -> LoadResult:
     """One connection, one request at a time: latency without queueing."""
-    conn = await Conn().open(port)
+    conn = await Conn(fresh).open(port)
     res = LoadResult()
     t_start = time.perf_counter()
     try:
@@ -189,9 +208,11 @@ async def sequential(port: int, requests: Iterable[bytes]) -> LoadResult:
     return res
 
 
-async def seed_view_tenant(port: int, token: str, events: int, sessions: int = 50) -> int:
+async def seed_view_tenant(
+    port: int, token: str, events: int, sessions: int = 50, fresh: bool = False
+) -> int:
     """Post *events* of the realistic mix, in order, as *sessions* sessions; returns #posts."""
-    conn = await Conn().open(port)
+    conn = await Conn(fresh).open(port)
     posts = 0
     try:
         batch: list[str] = []
@@ -223,3 +244,103 @@ async def _post_ok(conn: Conn, raw: bytes) -> None:
 
 def view_requests(port: int, token: str, sessions: Sequence[str]) -> list[bytes]:
     return [build("GET", port, f"/view/{s}", token) for s in sessions]
+
+
+def _fresh_worker(
+    port: int, requests: Sequence[bytes], k: int, step: int, start: float, stop: float, out: Any
+) -> None:
+    """One client process: a blocking socket per request, until *stop* (``time.time``)."""
+    import socket
+
+    lat: list[float] = []
+    errors, first = 0, ""
+    i = k
+    while True:
+        t0 = time.time()
+        if t0 >= stop:
+            break
+        raw = requests[i % len(requests)].replace(b"\r\n", b"\r\nConnection: close\r\n", 1)
+        i += step
+        with socket.create_connection((HOST, port)) as sock:
+            sock.sendall(raw)
+            chunks = []
+            while True:
+                data = sock.recv(65536)
+                if not data:
+                    break
+                chunks.append(data)
+        t1 = time.time()
+        reply = b"".join(chunks)
+        if t0 >= start and t1 <= stop:
+            lat.append(t1 - t0)
+            if reply[9:12] != b"200":
+                errors += 1
+                first = first or reply[:200].decode("latin-1")
+    out.send((lat, errors, first))
+
+
+def closed_loop_fresh(
+    port: int,
+    pid: int,
+    requests: Sequence[bytes],
+    concurrency: int,
+    duration: float,
+    warmup: float = 0.3,
+) -> LoadResult:
+    """Like :func:`closed_loop` with a new connection per request, from *concurrency*
+    client processes with blocking sockets: an asyncio client spends more CPU opening a
+    connection than a server spends answering it, so on a small machine it would measure
+    itself.
+    """
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    start = time.time() + warmup + 0.2
+    stop = start + duration
+    pipes, procs = [], []
+    for k in range(concurrency):
+        mine, theirs = ctx.Pipe(duplex=False)
+        proc = ctx.Process(
+            target=_fresh_worker, args=(port, requests, k, concurrency, start, stop, theirs)
+        )
+        proc.start()
+        pipes.append(mine)
+        procs.append(proc)
+    time.sleep(max(0.0, start - time.time()))
+    cpu0 = cpu_seconds(pid)
+    time.sleep(max(0.0, stop - time.time()))
+    cpu1 = cpu_seconds(pid)
+    res = LoadResult(seconds=duration, server_cpu=cpu1 - cpu0)
+    for pipe, proc in zip(pipes, procs, strict=True):
+        lat, errors, first = pipe.recv()
+        proc.join()
+        res.latencies.extend(lat)
+        res.errors += errors
+        res.first_error = res.first_error or first
+    res.requests = len(res.latencies)
+    return res
+
+
+def sequential_fresh(port: int, requests: Iterable[bytes]) -> LoadResult:
+    """One request at a time, each on a new blocking connection (no event loop in the
+    client's latency)."""
+    import socket
+
+    res = LoadResult()
+    t_start = time.perf_counter()
+    for raw in requests:
+        raw = raw.replace(b"\r\n", b"\r\nConnection: close\r\n", 1)
+        t0 = time.perf_counter()
+        with socket.create_connection((HOST, port)) as sock:
+            sock.sendall(raw)
+            chunks = []
+            while data := sock.recv(65536):
+                chunks.append(data)
+        res.latencies.append(time.perf_counter() - t0)
+        reply = b"".join(chunks)
+        if reply[9:12] != b"200":
+            res.errors += 1
+            res.first_error = res.first_error or reply[:200].decode("latin-1")
+    res.seconds = time.perf_counter() - t_start
+    res.requests = len(res.latencies)
+    return res

@@ -12,16 +12,15 @@ Standard library only: this runs on every file-writing tool call.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import socket
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import quote, urlencode
 
 from myco.agent_hooks import http
+from myco.agent_hooks.env import sha256_hex
 from myco.agent_hooks.runtime import HookContext, deliver, new_batch
 
 #: the most the pre-edit check waits for the daemon before letting the edit through
@@ -56,7 +55,7 @@ def _work_tree(path: Path) -> Path | None:
 
 def root_commit(top: Path, cache_dir: Path) -> str:
     """The work tree's root commit, from a cache file after the first call (one git run)."""
-    cache = cache_dir / hashlib.sha256(str(top).encode("utf-8", "surrogatepass")).hexdigest()[:24]
+    cache = cache_dir / sha256_hex(str(top).encode("utf-8", "surrogatepass"))[:24]
     try:
         return cache.read_text(encoding="utf-8").strip()
     except OSError:
@@ -93,7 +92,7 @@ def locate(raw: str, cwd: str, cache_dir: Path) -> Located:
         if commit:
             rel = path.relative_to(top).as_posix()
             return Located(f"git:{commit[:16]}", quote(rel, safe="/"), str(top))
-    return Located(f"host:{socket.gethostname()}", quote(path.as_posix(), safe="/"), "")
+    return Located(f"host:{http.hostname()}", quote(path.as_posix(), safe="/"), "")
 
 
 def tool_paths(tool_input: Any) -> list[str]:

@@ -83,10 +83,19 @@ class Outbox:
         _append_line(self.rejected_path, {**batch, "rejected": reason})
 
     # -- reading ----------------------------------------------------------------------
+    def _spills(self, suffix: str = "") -> list[Path]:
+        """This session's spill files, sorted (a listing: ``glob`` compiles a pattern per call)."""
+        prefix = f"{self.session}.spill-"
+        try:
+            names = os.listdir(self.dir)
+        except OSError:
+            return []
+        return sorted(self.dir / n for n in names if n.startswith(prefix) and n.endswith(suffix))
+
     def load(self) -> list[Batch]:
         """Pending batches, oldest first, with spilled ones merged in (caller holds the lock)."""
         batches = _read_lines(self.path)
-        spills = sorted(self.dir.glob(f"{self.session}.spill-*.jsonl"))
+        spills = self._spills(".jsonl")
         if spills:
             for spill in spills:
                 batches.extend(_read_lines(spill))
@@ -118,7 +127,7 @@ class Outbox:
 
     def size(self) -> int:
         """Number of pending batches, without locking (for notices)."""
-        return len(_read_lines(self.path)) + len(list(self.dir.glob(f"{self.session}.spill-*")))
+        return len(_read_lines(self.path)) + len(self._spills())
 
 
 def _append_line(path: Path, record: Batch) -> None:

@@ -19,7 +19,6 @@ standard library; :func:`refresh` imports :mod:`myco.plugins` when it runs.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sys
@@ -29,7 +28,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, NamedTuple
 
-from myco.agent_hooks.env import state_dir
+from myco.agent_hooks.env import sha256_hex, state_dir
 from myco.plugin_selection import environment_key
 
 FORMAT = 1
@@ -59,7 +58,7 @@ class Cached(NamedTuple):
 
 def cache_path(environ: Mapping[str, str]) -> Path:
     """This installation's cache file: one per interpreter prefix and myco package."""
-    key = hashlib.sha256(f"{sys.prefix}\0{_PACKAGE_DIR}".encode()).hexdigest()[:16]
+    key = sha256_hex(f"{sys.prefix}\0{_PACKAGE_DIR}".encode())[:16]
     return state_dir(environ) / "plugins" / f"{key}.json"
 
 

@@ -14,7 +14,6 @@ Standard library only: this module runs on every turn (no pluggy, attrs or aioht
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -22,19 +21,22 @@ import sys
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import quote
 
 from myco.agent_hooks import http, notices
-from myco.agent_hooks.capture import Capture, capture
 from myco.agent_hooks.deadline import Deadline
-from myco.agent_hooks.env import HookEnv, read_env
+from myco.agent_hooks.env import HookEnv, read_env, sha256_hex
 from myco.agent_hooks.outbox import Batch, Outbox
+
+if TYPE_CHECKING:
+    from myco.agent_hooks.capture import Capture
 
 #: Claude Code replaces a hook context above ~10,000 characters with a file preview.
 VIEW_LIMIT = 9500
 POST_TIMEOUT = 0.5
-_ERROR_INDEX_RE = re.compile(r"^events\[(\d+)\]: (.*)$")
+#: compiled on first use (``re.match`` caches it): every compile costs every hook start
+_ERROR_INDEX = r"^events\[(\d+)\]: (.*)$"
 
 ENFORCE_REASON = (
     "myco: this turn changed files but your reply has no <myco> block, so the other "
@@ -222,7 +224,29 @@ class ViewState(NamedTuple):
     conversation: str = ""
 
 
-_MARKER_RE = re.compile(r"^<!-- myco rev:(\d+) (full|delta|nothing)[^>]*-->\n?")
+_MARKER = "<!-- myco rev:"
+_MARKER_KINDS = ("full", "delta", "nothing")
+
+
+def _marker(text: str) -> tuple[int, int] | None:
+    """``(rev, end)`` of a leading ``<!-- myco rev:N full|delta|nothing ... -->`` line.
+
+    String methods rather than a regular expression: compiling one costs every prompt.
+    """
+    if not text.startswith(_MARKER):
+        return None
+    digits, space, rest = text[len(_MARKER) : len(_MARKER) + 40].partition(" ")
+    if not (space and digits.isascii() and digits.isdigit()):
+        return None
+    kind = next((k for k in _MARKER_KINDS if rest.startswith(k)), "")
+    if not kind:
+        return None
+    start = len(_MARKER) + len(digits) + 1 + len(kind)
+    close = text.find(">", start)
+    if close < start + 2 or text[close - 2 : close] != "--":
+        return None
+    end = close + 1
+    return int(digits), end + 1 if text.startswith("\n", end) else end
 
 
 def _view_state_path(ctx: HookContext) -> Path:
@@ -284,15 +308,15 @@ def fetch_context(ctx: HookContext, limit: int = VIEW_LIMIT) -> str:
         ctx.log(f"delta: HTTP {resp.status} {resp.content_type}")
         return ""
     text = resp.body.decode("utf-8", errors="replace")
-    m = _MARKER_RE.match(text)
-    if m is None:
+    found = _marker(text)
+    if found is None:
         return clip(text, limit)
-    rev = int(m.group(1))
+    rev, end = found
     save_view_state(ctx, ViewState(rev, turn, True, ctx.payload_str("session_id")))
     if "seen" in ctx.env.verbs:
         line = f"seen view rev:{rev} turn:{turn}"
         deliver(ctx, new_batch(ctx, [line], f"seen:{rev}:{turn}"))
-    return clip(text[m.end() :], limit)
+    return clip(text[end:], limit)
 
 
 def session_start(ctx: HookContext, source: str) -> Delivery:
@@ -334,9 +358,9 @@ def batch_id(ctx: HookContext, turn_key: str, lines: Sequence[str]) -> str:
     """
     if not turn_key:
         return "r-" + os.urandom(12).hex()
-    digest = hashlib.sha256(
+    digest = sha256_hex(
         "\0".join([ctx.session, ctx.agent, turn_key, *lines]).encode("utf-8", "replace")
-    ).hexdigest()
+    )
     return "t-" + digest[:40]
 
 
@@ -470,7 +494,7 @@ def _invalid(batch: Batch, data: Any) -> tuple[str, Any]:
     message = str(data.get("error", "invalid batch")) if isinstance(data, dict) else "invalid"
     bad: dict[int, str] = {}
     for err in errors if isinstance(errors, list) else []:
-        m = _ERROR_INDEX_RE.match(str(err))
+        m = re.match(_ERROR_INDEX, str(err))
         if m:
             bad[int(m.group(1))] = m.group(2)
     events = batch["events"]
@@ -494,6 +518,8 @@ def finish_turn(ctx: HookContext, turn: Turn) -> StopResult:
     word is an installed verb (``ctx.env.verbs``). With ``MYCO_REQUIRE_BLOCK`` set, a turn
     that changed files without any block gets a ``block_reason`` once per ``turn.key``.
     """
+    from myco.agent_hooks.capture import capture  # the protocol grammar: stop hooks only
+
     cap = capture(turn.texts, ctx.env.verbs)
     said: list[str] = []
     if cap.dropped_blocks:

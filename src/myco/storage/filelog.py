@@ -371,6 +371,24 @@ def _own_record(raw: bytes, session: str, checked_only: bool) -> Record | None:
     return Record(int(fields[1]), ts, session, rest[1], fields[2] if len(fields) == 3 else "")
 
 
+#: bytes of a session log that ``read_after`` reads line by line after bisecting
+BISECT_SPAN = 4096
+
+
+def _seq_at_most(raw: bytes, after: int) -> bool:
+    """True when *raw*'s head names a seq <= *after* (what a page skips), cheaply.
+
+    Only the seq field is read: a line skipped here is never returned, so it needs no
+    checksum; a damaged one that looks later is parsed and verified as usual.
+    """
+    sp = raw.find(b" ", 0, 120)
+    fields = raw[:sp].split(b";", 2) if sp > 0 else ()
+    if len(fields) < 2:
+        return False
+    seq = fields[1].partition(b"#")[0]
+    return seq.isdigit() and int(seq) <= after
+
+
 def _records_from(path: str, session: str, unchecked_end: int, after: int) -> Iterator[Record]:
     """The records of one file with seq > *after*, found by bisecting byte offsets."""
     try:
@@ -380,7 +398,7 @@ def _records_from(path: str, session: str, unchecked_end: int, after: int) -> It
     with f:
         size = os.fstat(f.fileno()).st_size
         lo, hi = 0, size  # every record starting before lo has seq <= after
-        while hi - lo > 16384:
+        while hi - lo > BISECT_SPAN:
             mid = (lo + hi) // 2
             f.seek(mid - 1)
             f.readline()  # to the next line start
@@ -405,6 +423,8 @@ def _records_from(path: str, session: str, unchecked_end: int, after: int) -> It
             raw = f.readline()
             if not raw.endswith(b"\n"):
                 return  # end of file, or a torn last line
+            if last == after and _seq_at_most(raw, after):
+                continue  # before the page: not parsed nor verified (it is never returned)
             rec = _own_record(raw[:-1], session, pos >= unchecked_end)
             if rec is not None and rec.seq > last:
                 last = rec.seq
