@@ -38,7 +38,7 @@ from myco_gemini.adapter import (  # noqa: E402
     merge_settings,
     strip_json_comments,
 )
-from myco_gemini.chat import read_turn  # noqa: E402
+from myco_gemini.chat import ChatTurn, read_turn  # noqa: E402
 
 SID = "11111111-2222-3333-4444-555555555555"
 HOOK = ["/venv/bin/myco", "hook", "gemini"]
@@ -177,7 +177,7 @@ def test_a_rewind_ends_the_turn_and_a_missing_record_is_empty(tmp_path: Path) ->
         gemini("g-2", "b"),
     )
     assert read_turn(str(path)).texts == ["b"]
-    assert read_turn(str(tmp_path / "missing.jsonl")) == ([], frozenset(), "")
+    assert read_turn(str(tmp_path / "missing.jsonl")) == ChatTurn([], frozenset(), "")
 
 
 # -- hooks against a scripted daemon ----------------------------------------------------

@@ -131,7 +131,7 @@ def test_the_plugin_goes_to_a_config_directory_of_myco_s_own(tmp_path: Path) -> 
     here = Path(plan.env[CONFIG_DIR_ENV])
     assert (tmp_path / "state") in here.parents and here.name == "OPEN"
     source = plan.files[here / "plugins" / PLUGIN_FILE]
-    assert 'const HOOK = ["myco", "hook", "opencode"];' in source
+    assert 'const HOOK = ["myco","hook","opencode"];' in source
     assert "experimental.chat.system.transform" in source and "__HOOK__" not in source
     # what OpenCode would otherwise try to install into the directory (offline: a stall)
     assert plan.files[here / "package-lock.json"] == PLUGIN_LOCK

@@ -6,11 +6,12 @@ hooks, which import :mod:`myco` on every turn, do not pay for pluggy or attrs.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from myco._version import __version__
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from myco.hookspecs import hookimpl
     from myco.protocol.events import Event
     from myco.registry import GuideEntry, Renderer, StorageBackend, VerbSpec, ViewSection

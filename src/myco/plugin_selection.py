@@ -11,11 +11,12 @@ path (which must not import pluggy) resolves adapters with it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, NamedTuple, TypeVar
+from myco.records import Record
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Protocol
+    from collections.abc import Iterable, Mapping
+    from typing import Protocol, TypeVar
 
     class Named(Protocol):
         """Anything with a ``name``: an :class:`importlib.metadata.EntryPoint`, for one."""
@@ -23,13 +24,12 @@ if TYPE_CHECKING:
         @property
         def name(self) -> str: ...
 
+    E = TypeVar("E", bound=Named)
+
 
 GROUP = "myco"
 DISABLE_VAR = "MYCO_DISABLE_PLUGINS"
 LOAD_VAR = "MYCO_LOAD_PLUGINS"
-
-
-E = TypeVar("E", bound="Named")
 
 
 def split(value: str | None) -> list[str] | None:
@@ -39,7 +39,7 @@ def split(value: str | None) -> list[str] | None:
     return [v.strip() for v in value.split(",") if v.strip()]
 
 
-class Selection(NamedTuple):
+class Selection(Record):
     """The selection the environment asks for."""
 
     #: plugin names never loaded (``MYCO_DISABLE_PLUGINS``)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from myco.agent_hooks.deadline import DEFAULT_BUDGET
-from myco.launcher import myco_command
+from myco.launcher import HOOK_SCRIPT, hook_argv, myco_command
 from tests.agent_hooks.fakes import FakeDaemon, free_port
 from tests.conftest import TOKEN
 from tests.daemon_process import DaemonProcess, call
@@ -34,7 +34,7 @@ def hook(
     stdin = payload if isinstance(payload, str) else json.dumps(payload)
     started = time.monotonic()
     proc = subprocess.run(
-        [*myco_command(), "hook", agent, event],
+        [*hook_argv(), "hook", agent, event],  # what `myco run` wires
         input=stdin,
         text=True,
         capture_output=True,
@@ -168,3 +168,66 @@ def test_the_hook_path_imports_no_heavy_modules(
         timeout=10,
     )
     assert proc.stderr.strip().splitlines()[-1] == "[]"
+
+
+#: what the interpreter does not load at start-up and a hook must not import: each costs
+#: milliseconds of every turn (``re`` alone about 5 ms, ``typing`` 3 ms, ``pathlib`` 4 ms)
+SLOW_STDLIB = frozenset(
+    {
+        "re",
+        "enum",
+        "functools",
+        "collections",
+        "typing",
+        "pathlib",
+        "json",
+        "urllib.parse",
+        "ipaddress",
+        "contextlib",
+        "signal",
+        "shutil",
+        "fnmatch",
+        "importlib",
+        "dataclasses",
+        "inspect",
+    }
+)
+AIDER_STOP = {"texts": ["<myco>\nsay x\n</myco>"], "turn_id": "t"}
+
+
+@pytest.mark.parametrize(
+    ("agent", "event", "payload"),
+    [
+        ("claude-code", "prompt", {"session_id": "s1", "prompt": "go"}),
+        ("claude-code", "stop", STOP),
+        ("claude-code", "session-start", {"session_id": "s1", "source": "startup"}),
+        ("codex", "prompt", {"session_id": "s1", "prompt": "go"}),
+        ("codex", "stop", {"turn_id": "t", "last_assistant_message": "<myco>\nsay x\n</myco>"}),
+        ("aider", "prompt", {"deltas": True}),
+        ("aider", "stop", AIDER_STOP),
+    ],
+)
+def test_the_wired_hook_imports_nothing_slow(
+    env: dict[str, str], daemon: str, agent: str, event: str, payload: dict[str, object]
+) -> None:
+    """The command `myco run` wires loads only modules that cost microseconds, daemon up.
+
+    A hook is a fresh interpreter on every turn; what it imports is most of its cost.
+    """
+    assert hook_argv()[1:] == [HOOK_SCRIPT]
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", HOOK_SCRIPT, "hook", agent, event],
+        input=json.dumps(payload),
+        text=True,
+        capture_output=True,
+        env={**os.environ, **env, "MYCO_URL": daemon, "PYTHONPROFILEIMPORTTIME": "1"},
+        timeout=10,
+    )
+    assert proc.returncode == 0
+    imported = {
+        line.rsplit("|", 1)[1].strip()
+        for line in proc.stderr.splitlines()
+        if line.startswith("import time:") and line.count("|") == 2
+    }
+    assert "myco.agent_hooks.runtime" in imported  # the probe saw the hook's imports
+    assert sorted(SLOW_STDLIB & imported) == []

@@ -143,7 +143,7 @@ def test_installing_a_distribution_makes_the_cache_stale(
 
 
 def test_a_garbled_or_foreign_cache_is_ignored(environ: dict[str, str]) -> None:
-    path = plugin_cache.cache_path(environ)
+    path = Path(plugin_cache.cache_path(environ))
     path.parent.mkdir(parents=True)
     for text in ("", "not json", "[]", '{"format": 99}', '{"format": 1, "fingerprint": 5}'):
         path.write_text(text)
@@ -231,6 +231,6 @@ def test_hooks_start_one_refresh_at_a_time(environ: dict[str, str]) -> None:
         _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
     # written for the child's sys.path (pytest's own differs, so not loaded here)
-    written = json.loads(plugin_cache.cache_path(env).read_text())
+    written = json.loads(Path(plugin_cache.cache_path(env)).read_text())
     assert "claude-code" in written["adapters"] and "start" in written["verbs"]
-    assert not plugin_cache.cache_path(env).with_suffix(".refreshing").exists()
+    assert not Path(plugin_cache.cache_path(env)).with_suffix(".refreshing").exists()

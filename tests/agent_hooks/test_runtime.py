@@ -53,7 +53,7 @@ def test_daemon_down_queues_in_order_and_the_next_hook_flushes_first(
     begin = begin_turn(make_ctx("prompt"), "next task")  # the daemon is back (same tenant)
     assert fake.lines() == ["note step-0", "note step-1", "note step-2"]
     assert begin.view.startswith("<!-- myco protocol v1 -->")
-    assert not make_ctx().outbox.path.exists()
+    assert not Path(make_ctx().outbox.path).exists()
 
 
 def test_an_ack_lost_in_a_hang_is_retried_without_duplicating(
@@ -90,7 +90,8 @@ def test_invalid_lines_are_set_aside_and_the_rest_delivered(
     result = finish_turn(ctx, Turn([block("start x", "ask A/B hi", "done x")], key="k"))
     assert fake.lines() == ["start x", "done x"]
     assert result.delivery.sent == 1 and result.delivery.pending == 0
-    rejected = [json.loads(line) for line in ctx.outbox.rejected_path.read_text().splitlines()]
+    rejected_file = Path(ctx.outbox.rejected_path)
+    rejected = [json.loads(line) for line in rejected_file.read_text().splitlines()]
     assert rejected[0]["events"] == ["ask A/B hi"]
     assert any("refused 1 event line(s): invalid target" in n for n in result.notices)
 
@@ -103,7 +104,7 @@ def test_a_wholly_invalid_batch_is_rejected_not_retried_forever(
     finish_turn(ctx, Turn([block("ask A/B hi")], key="k1"))
     finish_turn(ctx, Turn([block("start y")], key="k2"))
     assert fake.lines() == ["start y"]
-    assert not ctx.outbox.path.exists()
+    assert not Path(ctx.outbox.path).exists()
 
 
 def test_a_refused_token_keeps_events_and_says_so(make_ctx: MakeCtx, fake: FakeDaemon) -> None:

@@ -5,27 +5,40 @@ instructions), how to answer the CLI's hooks (view in before a turn, ``<myco>`` 
 after it; see :mod:`myco.agent_hooks.runtime` for the shared logic), and how to run one prompt
 headless for ``myco worker``. Adapters are plugins: a ``register_adapters`` hook adds
 them. Because ``myco hook`` runs on every turn, this module and an adapter's module import
-only the standard library at the top; launch-time helpers come from :mod:`myco.launcher`.
+only the standard library at the top (and not even :mod:`typing` or :mod:`pathlib`:
+their records are :class:`myco.records.Record`); launch-time helpers come from
+:mod:`myco.launcher`. The contract itself, :class:`~myco.adapters.protocol.Adapter`, is
+importable from here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple, Protocol, runtime_checkable
+from myco.records import Record
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from myco.agent_hooks.runtime import HookContext
+    from collections.abc import Mapping, Sequence
+    from pathlib import Path
+
+    from myco.adapters.protocol import Adapter as Adapter
+else:
+
+    def __getattr__(name: str) -> object:
+        if name == "Adapter":  # a typing.Protocol: imported when asked for, not per hook
+            from myco.adapters.protocol import Adapter
+
+            return Adapter
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-class HookOutput(NamedTuple):
+class HookOutput(Record):
     """What a hook invocation prints on stdout and how it exits (myco always exits 0)."""
 
     stdout: str = ""
     exit_code: int = 0
 
 
-class LaunchRequest(NamedTuple):
+class LaunchRequest(Record):
     """What ``myco run`` and ``myco worker`` ask an adapter to prepare."""
 
     session: str
@@ -46,7 +59,7 @@ class LaunchRequest(NamedTuple):
     url: str = ""
 
 
-class LaunchPlan(NamedTuple):
+class LaunchPlan(Record):
     """An adapter's answer: files to (re)write, then the command to exec."""
 
     argv: list[str]
@@ -58,33 +71,9 @@ class LaunchPlan(NamedTuple):
     notes: Sequence[str] = ()
 
 
-class HeadlessRun(NamedTuple):
+class HeadlessRun(Record):
     """One prompt delivered without a terminal (``myco worker``)."""
 
     argv: list[str]
     #: the CLI conversation the prompt goes to (known up front or learnt from stdout)
     conversation: str
-
-
-@runtime_checkable
-class Adapter(Protocol):
-    """One agent CLI."""
-
-    #: name used by ``myco run --agent NAME`` and ``myco hook NAME EVENT``
-    name: str
-    #: the executable the launcher runs (looked up on PATH)
-    executable: str
-    #: the instructions file inside the project (``CLAUDE.md``, ``AGENTS.md``, ...)
-    instructions_file: str
-
-    def hook(self, ctx: HookContext) -> HookOutput:
-        """Answer hook ``ctx.event``; must not raise for network trouble."""
-
-    def launch(self, req: LaunchRequest) -> LaunchPlan:
-        """Files and command that start an interactive session with myco wired in."""
-
-    def headless(self, req: LaunchRequest, prompt: str, conversation: str) -> HeadlessRun:
-        """The command that runs *prompt* in *conversation* (``""``: start one)."""
-
-    def conversation_from_output(self, stdout: str, run: HeadlessRun) -> str:
-        """The conversation id a finished headless run reports (or ``run.conversation``)."""

@@ -8,13 +8,15 @@ instead of being sent as nonsense events, and verbs are lower-cased (``Direct`` 
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
-from typing import NamedTuple
+from myco.protocol.blocks import block_lines, find_blocks, line_problem
+from myco.records import Record
 
-from myco.protocol.grammar import block_lines, find_blocks, line_problem
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Collection, Sequence
 
 
-class Capture(NamedTuple):
+class Capture(Record):
     """What one turn's text yields."""
 
     #: event lines to send, verbs lower-cased

@@ -7,9 +7,17 @@ watchdog is the backstop when something blocks anyway (a stdin that never closes
 
 from __future__ import annotations
 
-import signal
 import time
-from types import FrameType
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import signal
+    from types import FrameType
+else:
+    try:  # the C module under :mod:`signal`, whose wrapper imports enum (about 4 ms per hook)
+        import _signal as signal
+    except ImportError:  # pragma: no cover - an interpreter without CPython's module layout
+        import signal
 
 DEFAULT_BUDGET = 0.7
 

@@ -12,16 +12,20 @@ Standard library only: this runs on every file-writing tool call.
 
 from __future__ import annotations
 
-import json
 import os
-from collections.abc import Iterable, Sequence
-from pathlib import Path
-from typing import Any, NamedTuple
-from urllib.parse import quote, urlencode
 
-from myco.agent_hooks import http
+from myco.agent_hooks import http, jsonlite
 from myco.agent_hooks.env import sha256_hex
+from myco.agent_hooks.files import read_text, write_text
+from myco.agent_hooks.http import quote, urlencode
 from myco.agent_hooks.runtime import HookContext, deliver, new_batch
+from myco.records import Record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+    from os import PathLike
+    from typing import Any
 
 #: the most the pre-edit check waits for the daemon before letting the edit through
 CHECK_TIMEOUT = 0.4
@@ -31,7 +35,7 @@ CHECK_PATH_CHARS = 256
 GIT_TIMEOUT = 2.0
 
 
-class Located(NamedTuple):
+class Located(Record):
     """A path as the swarm compares it."""
 
     repo: str  # ``git:<root commit>`` or ``host:<hostname>``
@@ -39,32 +43,37 @@ class Located(NamedTuple):
     top: str  # the work tree ("" outside git)
 
 
-class Decision(NamedTuple):
+class Decision(Record):
     """What the pre-edit hook answers: deny (with the reason) or let through with a note."""
 
     deny: str = ""
     context: str = ""
 
 
-def _work_tree(path: Path) -> Path | None:
-    for parent in (path, *path.parents):
-        if (parent / ".git").exists():
-            return parent
-    return None
+def _work_tree(directory: str) -> str | None:
+    """The nearest directory from *directory* up that holds ``.git``."""
+    while True:
+        if os.path.exists(os.path.join(directory, ".git")):
+            return directory
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            return None
+        directory = parent
 
 
-def root_commit(top: Path, cache_dir: Path) -> str:
+def root_commit(top: str | PathLike[str], cache_dir: str | PathLike[str]) -> str:
     """The work tree's root commit, from a cache file after the first call (one git run)."""
-    cache = cache_dir / sha256_hex(str(top).encode("utf-8", "surrogatepass"))[:24]
+    top = os.fspath(top)
+    cache = os.path.join(cache_dir, sha256_hex(top.encode("utf-8", "surrogatepass"))[:24])
     try:
-        return cache.read_text(encoding="utf-8").strip()
+        return read_text(cache).strip()
     except OSError:
         pass
     import subprocess  # only on a cache miss: the hook path stays light
 
     try:
         out = subprocess.run(
-            ["git", "-C", str(top), "rev-list", "--max-parents=0", "HEAD"],
+            ["git", "-C", top, "rev-list", "--max-parents=0", "HEAD"],
             capture_output=True,
             text=True,
             timeout=GIT_TIMEOUT,
@@ -76,23 +85,22 @@ def root_commit(top: Path, cache_dir: Path) -> str:
     if not roots:
         return ""  # no commit yet: not cached, asked again next time
     try:
-        cache.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        cache.write_text(roots[0], encoding="utf-8")
+        write_text(cache, roots[0])
     except OSError:
         pass
     return roots[0]
 
 
-def locate(raw: str, cwd: str, cache_dir: Path) -> Located:
+def locate(raw: str, cwd: str, cache_dir: str | PathLike[str]) -> Located:
     """Repository identity and comparable path of *raw* (absolute, or relative to *cwd*)."""
-    path = Path(os.path.abspath(os.path.join(cwd or os.getcwd(), raw)))
-    top = _work_tree(path.parent)
+    path = os.path.abspath(os.path.join(cwd or os.getcwd(), raw))
+    top = _work_tree(os.path.dirname(path))
     if top is not None:
         commit = root_commit(top, cache_dir)
         if commit:
-            rel = path.relative_to(top).as_posix()
-            return Located(f"git:{commit[:16]}", quote(rel, safe="/"), str(top))
-    return Located(f"host:{http.hostname()}", quote(path.as_posix(), safe="/"), "")
+            rel = os.path.relpath(path, top).replace(os.sep, "/")
+            return Located(f"git:{commit[:16]}", quote(rel, safe="/"), top)
+    return Located(f"host:{http.hostname()}", quote(path.replace(os.sep, "/"), safe="/"), "")
 
 
 def tool_paths(tool_input: Any) -> list[str]:
@@ -117,8 +125,8 @@ def patch_paths(patch: str) -> list[str]:
     return out
 
 
-def _cache_dir(ctx: HookContext) -> Path:
-    return ctx.env.state_dir / "edits" / "roots"
+def _cache_dir(ctx: HookContext) -> str:
+    return os.path.join(ctx.env.state_root, "edits", "roots")
 
 
 def _cwd(ctx: HookContext) -> str:
@@ -209,8 +217,8 @@ def after_edit(ctx: HookContext, raw_paths: Sequence[str]) -> None:
     deliver(ctx, new_batch(ctx, lines))
 
 
-def _touched_file(ctx: HookContext) -> Path:
-    return ctx.env.state_dir / "edits" / "touched" / ctx.env.tenant_key / ctx.session
+def _touched_file(ctx: HookContext) -> str:
+    return os.path.join(ctx.env.state_root, "edits", "touched", ctx.env.tenant_key, ctx.session)
 
 
 def _remember(ctx: HookContext, located: Sequence[Located]) -> None:
@@ -220,15 +228,14 @@ def _remember(ctx: HookContext, located: Sequence[Located]) -> None:
         if loc.top:
             known[f"{loc.repo} {loc.path}"] = loc.top
     try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        path.write_text(json.dumps(known), encoding="utf-8")
+        write_text(path, jsonlite.dumps(known))
     except OSError:
         pass
 
 
-def _touched(path: Path) -> dict[str, str]:
+def _touched(path: str) -> dict[str, str]:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = jsonlite.loads(read_text(path))
     except (OSError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}
@@ -254,7 +261,7 @@ def at_stop(ctx: HookContext) -> list[str]:
             del known[key]
     if lines:
         try:
-            path.write_text(json.dumps(known), encoding="utf-8")
+            write_text(path, jsonlite.dumps(known))
         except OSError:
             pass
     return lines
@@ -284,7 +291,7 @@ def _dirty(top: str) -> set[str] | None:
 
 def _json(body: bytes) -> Any:
     try:
-        return json.loads(body)
+        return jsonlite.loads(body)
     except ValueError:
         return None
 
@@ -309,7 +316,7 @@ def claude_shaped(ctx: HookContext, raw_paths: Sequence[str], cli_event: str) ->
         answer = {"hookEventName": cli_event, "additionalContext": decision.context}
     else:
         return ""
-    return json.dumps({"hookSpecificOutput": answer})
+    return jsonlite.dumps({"hookSpecificOutput": answer})
 
 
 def report_committed(ctx: HookContext) -> None:
@@ -319,8 +326,8 @@ def report_committed(ctx: HookContext) -> None:
         deliver(ctx, new_batch(ctx, lines))
 
 
-def _pending_file(ctx: HookContext) -> Path:
-    return ctx.env.state_dir / "edits" / "pending" / ctx.env.tenant_key / ctx.session
+def _pending_file(ctx: HookContext) -> str:
+    return os.path.join(ctx.env.state_root, "edits", "pending", ctx.env.tenant_key, ctx.session)
 
 
 def stash_warning(ctx: HookContext, text: str) -> None:
@@ -328,8 +335,7 @@ def stash_warning(ctx: HookContext, text: str) -> None:
     add context, such as Gemini's BeforeTool)."""
     path = _pending_file(ctx)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        path.write_text(text, encoding="utf-8")
+        write_text(path, text)
     except OSError:
         pass
 
@@ -338,8 +344,8 @@ def take_warning(ctx: HookContext) -> str:
     """The warning :func:`stash_warning` kept (once), or ``""``."""
     path = _pending_file(ctx)
     try:
-        text = path.read_text(encoding="utf-8")
-        path.unlink()
+        text = read_text(path)
+        os.unlink(path)
     except OSError:
         return ""
     return text

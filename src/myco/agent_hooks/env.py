@@ -6,11 +6,15 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
-from pathlib import Path
-from typing import Any, NamedTuple
 
 from myco.agent_hooks.deadline import DEFAULT_BUDGET
+from myco.records import Record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+    from pathlib import Path
+    from typing import Any
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 
@@ -46,7 +50,7 @@ _NAME_CHARS = _NAME_FIRST | {"."}
 _TRUE = ("1", "true", "yes", "on")
 
 
-class HookEnv(NamedTuple):
+class HookEnv(Record):
     """Everything a hook needs to know besides its stdin payload."""
 
     url: str
@@ -54,12 +58,21 @@ class HookEnv(NamedTuple):
     session: str
     offline: bool
     require_block: bool
-    state_dir: Path
+    #: the hook state directory (outboxes, markers), as a string: :mod:`pathlib` costs
+    #: every hook about 4 ms to import, so the hook path joins with :func:`os.path.join`
+    state_root: str
     budget: float
     debug: bool
     verbs: frozenset[str]
     #: ``MYCO_FULL_VIEW``: inject the full view on every prompt (no deltas, no receipts)
     full_views: bool = False
+
+    @property
+    def state_dir(self) -> Path:
+        """:attr:`state_root` as a :class:`~pathlib.Path` (imports :mod:`pathlib`)."""
+        from pathlib import Path
+
+        return Path(self.state_root)
 
     @property
     def tenant_key(self) -> str:
@@ -84,11 +97,9 @@ def sha256_hex(data: bytes) -> str:
     """
     global _sha256
     if _sha256 is None:
-        import importlib
-
         for name in ("_sha2", "_sha256"):  # Python 3.12+, then 3.10 and 3.11
             try:
-                _sha256 = importlib.import_module(name).sha256
+                _sha256 = __import__(name).sha256
                 break
             except (ImportError, AttributeError):
                 continue
@@ -103,14 +114,23 @@ def flag(env: Mapping[str, str], name: str) -> bool:
     return env.get(name, "").strip().lower() in _TRUE
 
 
-def state_dir(env: Mapping[str, str]) -> Path:
+def state_root(env: Mapping[str, str]) -> str:
     """``$MYCO_STATE_DIR``, else ``$XDG_STATE_HOME/myco``, else ``~/.local/state/myco``."""
     explicit = env.get("MYCO_STATE_DIR")
     if explicit:
-        return Path(explicit)
+        return explicit
     xdg = env.get("XDG_STATE_HOME")
-    base = Path(xdg) if xdg else Path(env.get("HOME") or Path.home()) / ".local" / "state"
-    return base / "myco"
+    if xdg:
+        return os.path.join(xdg, "myco")
+    home = env.get("HOME") or os.path.expanduser("~")
+    return os.path.join(home, ".local", "state", "myco")
+
+
+def state_dir(env: Mapping[str, str]) -> Path:
+    """:func:`state_root` as a :class:`~pathlib.Path` (imports :mod:`pathlib`)."""
+    from pathlib import Path
+
+    return Path(state_root(env))
 
 
 def session_from(env: Mapping[str, str], cwd: str) -> str:
@@ -153,7 +173,7 @@ def read_env(env: Mapping[str, str] | None = None, cwd: str = "") -> HookEnv:
         session=session_from(env, cwd),
         offline=flag(env, "MYCO_OFFLINE"),
         require_block=flag(env, "MYCO_REQUIRE_BLOCK"),
-        state_dir=state_dir(env),
+        state_root=state_root(env),
         budget=hook_budget(env),
         debug=bool(env.get("MYCO_HOOK_DEBUG")),
         verbs=verbs or CORE_VERBS,

@@ -4,15 +4,20 @@
 HTTP on loopback in the usual setup, which a socket handles in a few lines. ``https://``
 URLs fall back to :mod:`http.client` (imported only then). The socket comes from
 ``_socket``, the C module under :mod:`socket`: the Python wrapper builds its enums and
-imports :mod:`selectors` (about 2 ms of every hook's start) for nothing used here.
+imports :mod:`selectors` (about 2 ms of every hook's start) for nothing used here. URLs
+are split and encoded here too: :mod:`urllib.parse` imports :mod:`re` and
+:mod:`ipaddress` (about 2 ms).
 """
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
-from urllib.parse import urlsplit
-
 from myco.agent_hooks.deadline import Deadline
+from myco.records import Record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from typing import Any
 
 try:
     import _socket as sockets
@@ -32,10 +37,68 @@ class HTTPFailure(Exception):
     """The request got no usable HTTP response (refused, timed out, garbled)."""
 
 
-class Response(NamedTuple):
+class Response(Record):
     status: int
     body: bytes
     content_type: str = ""
+
+
+#: bytes :func:`quote` never escapes (RFC 3986 unreserved characters)
+_UNRESERVED = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
+
+def quote(text: str, safe: str = "") -> str:
+    """Percent-encode *text* as UTF-8, keeping unreserved characters and *safe*
+    (:func:`urllib.parse.quote` with ``safe=""`` by default)."""
+    keep = _UNRESERVED.union(safe.encode("ascii")) if safe else _UNRESERVED
+    raw = text.encode("utf-8", "surrogatepass")
+    if keep.issuperset(raw):
+        return text
+    return "".join(chr(b) if b in keep else f"%{b:02X}" for b in raw)
+
+
+def urlencode(pairs: Iterable[tuple[str, str]]) -> str:
+    """``name=value&...`` with both percent-encoded (spaces as ``%20``)."""
+    return "&".join(f"{quote(k)}={quote(v)}" for k, v in pairs)
+
+
+class URL(Record):
+    """The parts of a daemon URL the client needs."""
+
+    scheme: str
+    #: ``host[:port]`` as written (the ``Host`` header)
+    netloc: str
+    #: lower-cased, without IPv6 brackets
+    hostname: str
+    port: int | None
+    #: the base path, ``""`` for none
+    path: str
+
+
+def split_url(url: str) -> URL:
+    """``scheme://[user@]host[:port][/path]``, as :func:`urllib.parse.urlsplit` reads it;
+    ``ValueError`` for a port that is not a number in range."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        scheme, rest = "", url
+    end = min(
+        (i for i in (rest.find("/"), rest.find("?"), rest.find("#")) if i >= 0), default=len(rest)
+    )
+    netloc, path = rest[:end], rest[end:].partition("?")[0].partition("#")[0]
+    host = netloc.rpartition("@")[2]
+    port: int | None = None
+    if host.startswith("["):
+        close = host.find("]")
+        hostname, after = (host[1:close], host[close + 1 :]) if close > 0 else (host[1:], "")
+    else:
+        hostname, _, after = host.partition(":")
+        after = ":" + after if _ else ""
+    if after.startswith(":") and after[1:]:
+        digits = after[1:]
+        if not (digits.isascii() and digits.isdigit()) or int(digits) > 65535:
+            raise ValueError(f"port out of range or not a number in {url!r}")
+        port = int(digits)
+    return URL(scheme.lower(), netloc, hostname.lower(), port, path)
 
 
 def request(
@@ -49,7 +112,10 @@ def request(
     timeout: float = 10.0,
 ) -> Response:
     """Send one request and read the whole response within *timeout* and the deadline."""
-    parts = urlsplit(url)
+    try:
+        parts = split_url(url)
+    except ValueError as exc:
+        raise HTTPFailure(str(exc)) from None
     deadline = deadline.sub(timeout)
     if deadline.expired():
         raise HTTPFailure("no time left")

@@ -10,11 +10,14 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Mapping, Sequence
-from typing import IO, Any
 
 from myco.agent_hooks.deadline import Deadline, DeadlineExceeded, arm_watchdog, disarm_watchdog
-from myco.agent_hooks.env import hook_budget, state_dir
+from myco.agent_hooks.env import hook_budget, state_root
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+    from typing import IO, Any
 
 USAGE = "usage: myco hook AGENT EVENT  (reads the CLI's JSON payload on stdin)"
 MAX_STDIN = 32 * 1024 * 1024
@@ -95,10 +98,10 @@ def _refresh(environ: Mapping[str, str]) -> None:
 
 
 def _payload(raw: bytes) -> dict[str, Any]:
-    import json
+    from myco.agent_hooks import jsonlite
 
     try:
-        data = json.loads(raw.decode("utf-8", errors="replace") or "{}")
+        data = jsonlite.loads(raw.decode("utf-8", errors="replace") or "{}")
     except ValueError:
         return {}
     return data if isinstance(data, dict) else {}
@@ -109,10 +112,11 @@ def _record(environ: Mapping[str, str], message: str) -> None:
     if environ.get("MYCO_HOOK_DEBUG"):
         print(f"[myco hook] {message}", file=sys.stderr)
     try:
-        path = state_dir(environ) / "hook-errors.log"
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        if path.exists() and path.stat().st_size > 1_000_000:
-            path.unlink()
+        folder = state_root(environ)
+        path = os.path.join(folder, "hook-errors.log")
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        if os.path.exists(path) and os.stat(path).st_size > 1_000_000:
+            os.unlink(path)
         with open(path, "a", encoding="utf-8") as f:
             f.write(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} {message}\n")
     except (OSError, DeadlineExceeded):

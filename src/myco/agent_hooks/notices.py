@@ -8,7 +8,10 @@ rejections, pokes, outbox state.
 from __future__ import annotations
 
 import time
-from collections.abc import Collection, Mapping, Sequence
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Collection, Mapping, Sequence
 
 
 def dropped_blocks(blocks: int, events: int) -> str:

@@ -12,23 +12,29 @@ written by a hook that could not get the lock in time; merged by the next flush)
 
 from __future__ import annotations
 
-import json
 import os
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
-from typing import Any
 
+from myco.agent_hooks import jsonlite
 from myco.agent_hooks.deadline import Deadline
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from os import PathLike
+    from types import TracebackType
+    from typing import Any
+
+    #: one post as queued: ``{"id", "session", "events", "ts", "agent"}`` (``runtime.new_batch``)
+    Batch = dict[str, Any]
+else:
+    Batch = dict
 
 try:
     import fcntl
 except ImportError:  # pragma: no cover - Windows: no locking, single writer assumed
     fcntl = None  # type: ignore[assignment]
 
-#: one post as queued: ``{"id", "session", "events", "ts", "agent"}`` (see ``runtime.new_batch``)
-Batch = dict[str, Any]
+_join = os.path.join
 
 
 class Outbox:
@@ -36,45 +42,32 @@ class Outbox:
 
     Adapters rarely touch it: :func:`myco.agent_hooks.runtime.deliver` queues and flushes.
     *directory* is ``<state>/outbox/<tenant-key>``; methods that say "caller holds the
-    lock" must run inside ``with outbox.locked(deadline) as have_lock:``.
+    lock" must run inside ``with outbox.locked(deadline) as have_lock:``. Paths are
+    strings (:func:`os.path.join`): :mod:`pathlib` would cost every hook its import.
     """
 
-    def __init__(self, directory: Path, session: str) -> None:
-        self.dir = directory
+    def __init__(self, directory: str | PathLike[str], session: str) -> None:
+        self.dir = os.fspath(directory)
         self.session = session
-        self.path = directory / f"{session}.jsonl"
-        self.lock_path = directory / f"{session}.lock"
-        self.rejected_path = directory / f"{session}.rejected.jsonl"
+        self.path = _join(self.dir, f"{session}.jsonl")
+        self.lock_path = _join(self.dir, f"{session}.lock")
+        self.rejected_path = _join(self.dir, f"{session}.rejected.jsonl")
 
     # -- locking ----------------------------------------------------------------------
-    @contextmanager
-    def locked(self, deadline: Deadline) -> Iterator[bool]:
-        """Hold the session's lock; yields False if it could not be had before the deadline."""
-        self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            got = fcntl is None
-            while not got:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    got = True
-                except OSError:
-                    if deadline.remaining() < 0.02:
-                        break
-                    time.sleep(0.01)
-            yield got
-        finally:
-            os.close(fd)  # releases the flock
+    def locked(self, deadline: Deadline) -> _Lock:
+        """Hold the session's lock; ``as`` gives False if it could not be had before the
+        deadline (:mod:`contextlib` is not imported on the hook path)."""
+        return _Lock(self, deadline)
 
     # -- writing ----------------------------------------------------------------------
     def append(self, batch: Batch) -> None:
         """Add *batch* at the end (caller holds the lock)."""
         _append_line(self.path, batch)
 
-    def spill(self, batch: Batch) -> Path:
+    def spill(self, batch: Batch) -> str:
         """Write *batch* aside without the lock; the next flush merges it."""
-        self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        path = self.dir / f"{self.session}.spill-{time.time_ns()}-{os.getpid()}.jsonl"
+        os.makedirs(self.dir, mode=0o700, exist_ok=True)
+        path = _join(self.dir, f"{self.session}.spill-{time.time_ns()}-{os.getpid()}.jsonl")
         _append_line(path, batch)
         return path
 
@@ -83,14 +76,16 @@ class Outbox:
         _append_line(self.rejected_path, {**batch, "rejected": reason})
 
     # -- reading ----------------------------------------------------------------------
-    def _spills(self, suffix: str = "") -> list[Path]:
+    def _spills(self, suffix: str = "") -> list[str]:
         """This session's spill files, sorted (a listing: ``glob`` compiles a pattern per call)."""
         prefix = f"{self.session}.spill-"
         try:
             names = os.listdir(self.dir)
         except OSError:
             return []
-        return sorted(self.dir / n for n in names if n.startswith(prefix) and n.endswith(suffix))
+        return sorted(
+            _join(self.dir, n) for n in names if n.startswith(prefix) and n.endswith(suffix)
+        )
 
     def load(self) -> list[Batch]:
         """Pending batches, oldest first, with spilled ones merged in (caller holds the lock)."""
@@ -103,7 +98,7 @@ class Outbox:
             self.replace(batches)
             for spill in spills:
                 try:
-                    spill.unlink()
+                    os.unlink(spill)
                 except OSError:
                     pass
         return batches
@@ -112,12 +107,12 @@ class Outbox:
         """Atomically make *batches* the whole outbox (caller holds the lock)."""
         if not batches:
             try:
-                self.path.unlink()
+                os.unlink(self.path)
             except FileNotFoundError:
                 pass
             return
-        tmp = self.path.with_name(f"{self.path.name}.tmp-{os.getpid()}")
-        data = "".join(json.dumps(b, ensure_ascii=False) + "\n" for b in batches)
+        tmp = f"{self.path}.tmp-{os.getpid()}"
+        data = "".join(jsonlite.dumps(b, ensure_ascii=False) + "\n" for b in batches)
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         try:
             os.write(fd, data.encode("utf-8"))
@@ -130,11 +125,51 @@ class Outbox:
         return len(_read_lines(self.path)) + len(self._spills())
 
 
-def _append_line(path: Path, record: Batch) -> None:
+class _Lock:
+    """``with outbox.locked(deadline) as have_lock:`` (a ``flock`` on the session's lock file)."""
+
+    def __init__(self, outbox: Outbox, deadline: Deadline) -> None:
+        self.outbox = outbox
+        self.deadline = deadline
+        self.fd = -1
+
+    def __enter__(self) -> bool:
+        os.makedirs(self.outbox.dir, mode=0o700, exist_ok=True)
+        self.fd = os.open(self.outbox.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            return self._acquire()
+        except BaseException:  # the watchdog fired: do not leak the descriptor
+            self.__exit__(None, None, None)
+            raise
+
+    def _acquire(self) -> bool:
+        got = fcntl is None
+        while not got:
+            try:
+                fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                got = True
+            except OSError:
+                if self.deadline.remaining() < 0.02:
+                    break
+                time.sleep(0.01)
+        return got
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)  # releases the flock
+            self.fd = -1
+
+
+def _append_line(path: str, record: Batch) -> None:
     # One os.write per record: a Python signal handler cannot split it, so a batch is
     # either wholly in the file or not at all. A torn tail (power loss) is skipped on read
     # and fenced off with a newline here.
-    line = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
+    line = (jsonlite.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     try:
         if os.fstat(fd).st_size and not _ends_with_newline(path):
@@ -144,21 +179,22 @@ def _append_line(path: Path, record: Batch) -> None:
         os.close(fd)
 
 
-def _ends_with_newline(path: Path) -> bool:
+def _ends_with_newline(path: str) -> bool:
     with open(path, "rb") as f:
         f.seek(-1, os.SEEK_END)
         return f.read(1) == b"\n"
 
 
-def _read_lines(path: Path) -> list[Batch]:
+def _read_lines(path: str) -> list[Batch]:
     try:
-        raw = path.read_text(encoding="utf-8", errors="replace")
+        with open(path, encoding="utf-8", errors="replace") as f:
+            raw = f.read()
     except OSError:
         return []
     out: list[Batch] = []
     for line in raw.split("\n"):
         try:
-            record = json.loads(line)
+            record = jsonlite.loads(line)
         except ValueError:
             continue
         if isinstance(record, dict) and isinstance(record.get("events"), list):

@@ -12,11 +12,8 @@ to say prints nothing.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Sequence
-from typing import Any
-
 from myco.adapters import HookOutput
+from myco.agent_hooks import jsonlite
 from myco.agent_hooks.runtime import (
     BeginResult,
     HookContext,
@@ -25,6 +22,11 @@ from myco.agent_hooks.runtime import (
     begin_turn,
     finish_turn,
 )
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from typing import Any
 
 
 def prompt_or_stop(ctx: HookContext, turn_of: Callable[[HookContext], Turn]) -> HookOutput:
@@ -81,4 +83,4 @@ def system_message(lines: Sequence[str], *, empty: str = "") -> str:
 def _dump(out: dict[str, Any], empty: str = "") -> str:
     if not out:
         return empty + "\n" if empty else ""
-    return json.dumps(out, ensure_ascii=False) + "\n"
+    return jsonlite.dumps(out, ensure_ascii=False) + "\n"

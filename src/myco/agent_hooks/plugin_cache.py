@@ -19,17 +19,19 @@ standard library; :func:`refresh` imports :mod:`myco.plugins` when it runs.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
-from collections.abc import Mapping
-from pathlib import Path
-from types import ModuleType
-from typing import Any, NamedTuple
 
-from myco.agent_hooks.env import sha256_hex, state_dir
+from myco.agent_hooks import jsonlite
+from myco.agent_hooks.env import sha256_hex, state_root
 from myco.plugin_selection import environment_key
+from myco.records import Record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
 
 FORMAT = 1
 #: hooks start at most one refresh this often: the marker of a running refresh, or of one
@@ -38,7 +40,7 @@ REFRESH_STALE_S = 60.0
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-class Located(NamedTuple):
+class Located(Record):
     """Where the hook finds one adapter: ``getattr(import_module(module), attr)``.
 
     An empty *attr* means "call the module's ``register_adapters`` and pick it by name".
@@ -49,17 +51,21 @@ class Located(NamedTuple):
     attr: str = ""
 
 
-class Cached(NamedTuple):
+class Cached(Record):
     """A valid cache: adapters by name, and the verbs (None when they could not be built)."""
 
     adapters: Mapping[str, Located]
     verbs: frozenset[str] | None
 
 
-def cache_path(environ: Mapping[str, str]) -> Path:
+def cache_path(environ: Mapping[str, str]) -> str:
     """This installation's cache file: one per interpreter prefix and myco package."""
     key = sha256_hex(f"{sys.prefix}\0{_PACKAGE_DIR}".encode())[:16]
-    return state_dir(environ) / "plugins" / f"{key}.json"
+    return os.path.join(state_root(environ), "plugins", f"{key}.json")
+
+
+def _refresh_marker(environ: Mapping[str, str]) -> str:
+    return cache_path(environ)[: -len(".json")] + ".refreshing"
 
 
 def _search_path() -> list[str]:
@@ -101,7 +107,7 @@ def load(environ: Mapping[str, str]) -> Cached | None:
     """The cached resolution, or None when it is missing, unreadable or stale."""
     try:
         with open(cache_path(environ), encoding="utf-8") as f:
-            data = json.load(f)
+            data = jsonlite.loads(f.read())
     except (OSError, ValueError):
         return None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
@@ -123,7 +129,7 @@ def save(
     environ: Mapping[str, str],
     adapters: Mapping[str, Located],
     verbs: frozenset[str] | None,
-) -> Path:
+) -> str:
     """Write a resolution (computed under *environ*) atomically; returns the file."""
     path = cache_path(environ)
     data = {
@@ -132,9 +138,11 @@ def save(
         "adapters": {name: list(loc) for name, loc in sorted(adapters.items())},
         "verbs": None if verbs is None else sorted(verbs),
     }
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+    folder, name = os.path.split(path)
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    tmp = os.path.join(folder, f".{name}.{os.getpid()}.tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(jsonlite.dumps(data) + "\n")
     os.replace(tmp, path)
     return path
 
@@ -147,6 +155,8 @@ def locate(adapter: object, plugin_name: str, plugin: object) -> Located:
     module, then in the plugin module): importing it skips the plugin module, which
     usually imports pluggy.
     """
+    from types import ModuleType
+
     plugin_module = plugin.__name__ if isinstance(plugin, ModuleType) else ""
     for module_name in (type(adapter).__module__, plugin_module):
         module = sys.modules.get(module_name) if module_name else None
@@ -156,7 +166,7 @@ def locate(adapter: object, plugin_name: str, plugin: object) -> Located:
     return Located(plugin_name, plugin_module)
 
 
-def record(hooks: Any, environ: Mapping[str, str]) -> Path | None:
+def record(hooks: Any, environ: Mapping[str, str]) -> str | None:
     """Write the cache from a built :class:`myco.plugins.Hooks`; None when it cannot be.
 
     A plugin whose verbs fail to register leaves ``verbs`` unknown (the hooks then use the
@@ -180,7 +190,7 @@ def record(hooks: Any, environ: Mapping[str, str]) -> Path | None:
         return None
 
 
-def refresh(environ: Mapping[str, str] | None = None) -> Path | None:
+def refresh(environ: Mapping[str, str] | None = None) -> str | None:
     """Build the plugin manager as the daemon would and write the cache."""
     from myco.plugins import Hooks, make_plugin_manager
 
@@ -201,15 +211,16 @@ def start_refresh(environ: Mapping[str, str]) -> int | None:
     spawn = getattr(os, "posix_spawn", None)
     if spawn is None:
         return None
-    marker = cache_path(environ).with_suffix(".refreshing")
+    marker = _refresh_marker(environ)
     try:
-        marker.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.makedirs(os.path.dirname(marker), mode=0o700, exist_ok=True)
         try:
-            if time.time() - marker.stat().st_mtime < REFRESH_STALE_S:
+            if time.time() - os.stat(marker).st_mtime < REFRESH_STALE_S:
                 return None
         except FileNotFoundError:
             pass
-        marker.write_text(str(os.getpid()), encoding="utf-8")
+        with open(marker, "w", encoding="utf-8") as f:
+            f.write(str(os.getpid()))
         devnull = os.devnull
         pid: int = spawn(
             sys.executable,
@@ -232,7 +243,7 @@ def _main() -> int:
     if refresh(os.environ) is None:
         return 1
     try:
-        cache_path(os.environ).with_suffix(".refreshing").unlink()
+        os.unlink(_refresh_marker(os.environ))
     except OSError:
         pass
     return 0

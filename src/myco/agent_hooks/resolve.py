@@ -15,15 +15,18 @@ manager is not built here: that would import pluggy on every turn. Instead:
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, NamedTuple
+import sys
 
 from myco.agent_hooks import plugin_cache
 from myco.agent_hooks.plugin_cache import Located
 from myco.plugin_selection import GROUP, Selection
+from myco.records import Record
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
+
     from myco.adapters import Adapter
 
 #: built-in adapters by name: the plugin that registers each, and where its object lives
@@ -46,7 +49,7 @@ BUILTIN_VERBS: dict[str, frozenset[str]] = {
 }
 
 
-class Resolution(NamedTuple):
+class Resolution(Record):
     """What ``myco hook`` learned about the installed plugins."""
 
     #: the adapter answering the hook; None when no selected plugin provides it
@@ -79,7 +82,8 @@ def adapters_of(plugin: Any) -> dict[str, Any]:
 
 def _import(name: str, where: Located) -> Adapter | None:
     try:
-        module = importlib.import_module(where.module)
+        __import__(where.module)  # importlib.import_module, without importing importlib
+        module = sys.modules[where.module]
         if where.attr:
             found = getattr(module, where.attr)
             return found if getattr(found, "name", None) == name else None

@@ -14,29 +14,28 @@ Standard library only: this module runs on every turn (no pluggy, attrs or aioht
 
 from __future__ import annotations
 
-import json
 import os
-import re
 import sys
 import time
-from collections.abc import Mapping, Sequence
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
-from urllib.parse import quote
 
-from myco.agent_hooks import http, notices
+from myco.agent_hooks import http, jsonlite, notices
 from myco.agent_hooks.deadline import Deadline
 from myco.agent_hooks.env import HookEnv, read_env, sha256_hex
+from myco.agent_hooks.http import quote
 from myco.agent_hooks.outbox import Batch, Outbox
+from myco.records import Record
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+    from pathlib import Path
+    from typing import Any
+
     from myco.agent_hooks.capture import Capture
 
 #: Claude Code replaces a hook context above ~10,000 characters with a file preview.
 VIEW_LIMIT = 9500
 POST_TIMEOUT = 0.5
-#: compiled on first use (``re.match`` caches it): every compile costs every hook start
-_ERROR_INDEX = r"^events\[(\d+)\]: (.*)$"
 
 ENFORCE_REASON = (
     "myco: this turn changed files but your reply has no <myco> block, so the other "
@@ -100,7 +99,9 @@ class HookContext:
     @property
     def outbox(self) -> Outbox:
         """This session's outbox for this tenant (batches waiting for the daemon)."""
-        return Outbox(self.env.state_dir / "outbox" / self.env.tenant_key, self.session)
+        return Outbox(
+            os.path.join(self.env.state_root, "outbox", self.env.tenant_key), self.session
+        )
 
     def log(self, message: str) -> None:
         """A debug line on stderr when ``MYCO_HOOK_DEBUG`` is set (never on stdout)."""
@@ -113,7 +114,7 @@ class HookContext:
         return value if isinstance(value, str) else ""
 
 
-class Turn(NamedTuple):
+class Turn(Record):
     """What an adapter learned about the turn that just ended."""
 
     #: the turn's assistant text, oldest first (several messages when tools ran)
@@ -126,7 +127,7 @@ class Turn(NamedTuple):
     continued: bool = False
 
 
-class Delivery(NamedTuple):
+class Delivery(Record):
     """Outcome of one outbox flush."""
 
     #: batches that left the outbox (acknowledged, or set aside as invalid)
@@ -139,7 +140,7 @@ class Delivery(NamedTuple):
     notices: Sequence[str] = ()
 
 
-class BeginResult(NamedTuple):
+class BeginResult(Record):
     """What :func:`begin_turn` produced: the view for the model, notices for the human."""
 
     #: the session's markdown view, clipped to the limit; ``""`` when there is none
@@ -149,7 +150,7 @@ class BeginResult(NamedTuple):
     notices: list[str]
 
 
-class StopResult(NamedTuple):
+class StopResult(Record):
     """What :func:`finish_turn` decided; the adapter renders it."""
 
     #: the lines taken from the turn's last ``<myco>`` block (and what was set aside)
@@ -212,7 +213,7 @@ def begin_turn(ctx: HookContext, prompt: str | None = None) -> BeginResult:
 
 
 # -- deltas, receipts, liveness -------------------------------------------------------
-class ViewState(NamedTuple):
+class ViewState(Record):
     """What this session's hook injected last: the view's revision, the agent turn."""
 
     #: ``None``: inject the full view next (first prompt, compaction, resume, clear)
@@ -225,6 +226,8 @@ class ViewState(NamedTuple):
 
 
 _MARKER = "<!-- myco rev:"
+#: characters a ``live started source:...`` value keeps
+_SOURCE_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_-")
 _MARKER_KINDS = ("full", "delta", "nothing")
 
 
@@ -249,13 +252,14 @@ def _marker(text: str) -> tuple[int, int] | None:
     return int(digits), end + 1 if text.startswith("\n", end) else end
 
 
-def _view_state_path(ctx: HookContext) -> Path:
-    return ctx.env.state_dir / "views" / ctx.env.tenant_key / ctx.session
+def _view_state_path(ctx: HookContext) -> str:
+    return os.path.join(ctx.env.state_root, "views", ctx.env.tenant_key, ctx.session)
 
 
 def load_view_state(ctx: HookContext) -> ViewState:
     try:
-        data = json.loads(_view_state_path(ctx).read_text(encoding="utf-8"))
+        with open(_view_state_path(ctx), encoding="utf-8") as f:
+            data = jsonlite.loads(f.read())
         rev, turn = data.get("rev"), data.get("turn")
         return ViewState(
             rev if isinstance(rev, int) and rev >= 0 else None,
@@ -270,9 +274,10 @@ def load_view_state(ctx: HookContext) -> ViewState:
 def save_view_state(ctx: HookContext, state: ViewState) -> None:
     path = _view_state_path(ctx)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(json.dumps(state._asdict()), encoding="utf-8")
+        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+        tmp = path + ".tmp"
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(jsonlite.dumps(state._asdict()))
         os.replace(tmp, path)
     except OSError as exc:
         ctx.log(f"view state not saved: {exc}")
@@ -333,7 +338,7 @@ def session_start(ctx: HookContext, source: str) -> Delivery:
     same = source == "resume" and bool(conversation) and conversation == before.conversation
     if before.rev is not None and not same:
         save_view_state(ctx, before._replace(rev=None))
-    source = re.sub(r"[^a-z0-9_-]", "", source.lower())[:32]
+    source = "".join(c for c in source.lower() if c in _SOURCE_CHARS)[:32]
     return report_live(ctx, "started", f"source:{source}" if source else "")
 
 
@@ -450,7 +455,7 @@ def _post(ctx: HookContext, batch: Batch) -> tuple[str, Any] | None:
     ``("sent", (pokes, warnings))`` when it was stored: the daemon's warnings (a typo
     target's "did you mean", a lifecycle report's news for the human) are shown to the human.
     """
-    body = json.dumps(
+    body = jsonlite.dumps(
         {"session": batch["session"], "events": batch["events"], "id": batch["id"]}
     ).encode("utf-8")
     try:
@@ -494,18 +499,28 @@ def _invalid(batch: Batch, data: Any) -> tuple[str, Any]:
     message = str(data.get("error", "invalid batch")) if isinstance(data, dict) else "invalid"
     bad: dict[int, str] = {}
     for err in errors if isinstance(errors, list) else []:
-        m = re.match(_ERROR_INDEX, str(err))
-        if m:
-            bad[int(m.group(1))] = m.group(2)
+        found = _error_index(str(err))
+        if found is not None:
+            bad[found[0]] = found[1]
     events = batch["events"]
     if not bad or len(bad) >= len(events) or max(bad) >= len(events):
         return "rejected", message
     return "retry", ([events[i] for i in sorted(bad)], "; ".join(bad.values()))
 
 
+def _error_index(error: str) -> tuple[int, str] | None:
+    """``(i, reason)`` of the daemon's ``events[i]: reason`` (string methods: no :mod:`re`)."""
+    if not error.startswith("events["):
+        return None
+    digits, sep, rest = error[7:].partition("]: ")
+    if not (sep and digits.isascii() and digits.isdigit()) or "\n" in rest:
+        return None
+    return int(digits), rest
+
+
 def _json(body: bytes) -> Any:
     try:
-        return json.loads(body)
+        return jsonlite.loads(body)
     except ValueError:
         return None
 
@@ -551,22 +566,25 @@ def _first_enforcement(ctx: HookContext, turn_key: str) -> bool:
     """True the first time a turn is sent back (a CLI without ``stop_hook_active`` never loops)."""
     if not turn_key:
         return True
-    marker = ctx.env.state_dir / "enforced" / ctx.env.tenant_key / ctx.session
+    marker = os.path.join(ctx.env.state_root, "enforced", ctx.env.tenant_key, ctx.session)
     try:
-        if marker.read_text(encoding="utf-8") == turn_key:
-            return False
+        with open(marker, encoding="utf-8") as f:
+            if f.read() == turn_key:
+                return False
     except OSError:
         pass
     try:
-        marker.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        marker.write_text(turn_key, encoding="utf-8")
+        os.makedirs(os.path.dirname(marker), mode=0o700, exist_ok=True)
+        with open(marker, "w", encoding="utf-8") as f:
+            f.write(turn_key)
     except OSError:
         pass
     return True
 
 
 def state_path(ctx: HookContext, *parts: str) -> Path:
-    """A path under the hook state directory, for adapters that keep their own state."""
+    """A path under the hook state directory, for adapters that keep their own state
+    (a :class:`~pathlib.Path`: the hook path itself uses ``ctx.env.state_root``)."""
     return ctx.env.state_dir.joinpath(*parts)
 
 

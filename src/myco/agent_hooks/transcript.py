@@ -6,10 +6,14 @@ backwards in blocks and stop at the start of the turn instead of parsing everyth
 
 from __future__ import annotations
 
-import json
 import os
-from collections.abc import Iterator
-from typing import Any
+
+from myco.agent_hooks import jsonlite
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from typing import Any
 
 BLOCK = 65536
 MAX_BYTES = 16 * 1024 * 1024
@@ -53,7 +57,7 @@ def _parse(line: bytes) -> dict[str, Any] | None:
     if not line:
         return None
     try:
-        record = json.loads(line)
+        record = jsonlite.loads(line)
     except ValueError:
         return None
     return record if isinstance(record, dict) else None

@@ -7,13 +7,13 @@ Only :mod:`argparse` is imported up front; each command imports what it needs, s
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from myco._version import __version__
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
+    from collections.abc import Sequence
 
     from myco.plugins import Hooks
 

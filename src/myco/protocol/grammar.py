@@ -1,8 +1,9 @@
 """Grammar of one event line and of ``<myco>`` blocks.
 
 An event line is ``<verb> <obj> [<detail ...>]``. The detail mixes free text with
-``key:value`` tokens. This module is imported by the agent hooks on every turn, so it
-depends on nothing but :mod:`re`.
+``key:value`` tokens. Finding blocks and checking lines lives in
+:mod:`myco.protocol.blocks` (re-exported here), which the agent hooks import on every turn
+without :mod:`re`.
 """
 
 from __future__ import annotations
@@ -11,16 +12,15 @@ import re
 from collections.abc import Collection, Mapping
 from typing import NamedTuple
 
+from myco.protocol.blocks import MAX_LINE as MAX_LINE
+from myco.protocol.blocks import block_lines as block_lines
+from myco.protocol.blocks import find_blocks as find_blocks
+from myco.protocol.blocks import line_problem as line_problem
+
 #: keys the protocol acts on; plugins may add more through the verb registry.
 CORE_KEYS = frozenset({"ref", "spec", "ack", "addr", "result", "re", "channel"})
 GLOBAL = "global"
-MAX_LINE = 4000
-
 _KV_RE = re.compile(r"\b([a-z]+):(\S+)")
-_BLOCK_RE = re.compile(r"<myco>(.*?)</myco>", re.IGNORECASE | re.DOTALL)
-# C0 controls except TAB, DEL, C1 controls, and the Unicode line/paragraph separators
-# that str.splitlines() would treat as line breaks.
-_CONTROL_RE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\x85]")
 
 
 class ParsedLine(NamedTuple):
@@ -78,19 +78,6 @@ def channels_of(kvs: Mapping[str, str]) -> frozenset[str]:
     return frozenset(c for c in raw.split(",") if c) or _GLOBAL_ONLY
 
 
-def line_problem(line: object) -> str | None:
-    """Why *line* can never be stored as one event, or None when it can."""
-    if not isinstance(line, str):
-        return "must be a string"
-    if len(line) > MAX_LINE:
-        return f"longer than {MAX_LINE} characters"
-    m = _CONTROL_RE.search(line)
-    if m:
-        what = "a line break" if m.group() in "\n\r\u2028\u2029\x85" else "a control character"
-        return f"contains {what} (U+{ord(m.group()):04X}); post one event per line"
-    return None
-
-
 def parse_line(
     line: str,
     session_verbs: Collection[str] = ("ask", "reply", "direct"),
@@ -115,21 +102,6 @@ def parse_line(
             obj, detail = "", f"{obj} {detail}".rstrip()
     kvs, text = parse_kvs(detail, keys)
     return ParsedLine(verb, obj, detail, text, kvs, channels_of(kvs))
-
-
-def find_blocks(text: str) -> list[str]:
-    """Bodies of every ``<myco>...</myco>`` block in *text*, in order."""
-    return _BLOCK_RE.findall(text)
-
-
-def block_lines(block: str) -> list[str]:
-    """Event lines of one block: stripped, without blanks and ``#`` comments."""
-    out = []
-    for raw in block.splitlines():
-        line = raw.strip()
-        if line and not line.startswith("#"):
-            out.append(line)
-    return out
 
 
 def directive_object(text: str) -> str:

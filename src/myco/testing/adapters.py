@@ -105,11 +105,11 @@ class AdapterHarness:
         *payload* may be text, to feed what is not JSON. The process sees this process's
         environment plus the harness's variables.
         """
-        from myco.launcher import myco_command
+        from myco.launcher import hook_argv
 
         stdin = payload if isinstance(payload, str) else json.dumps(payload)
         proc = subprocess.run(
-            [*myco_command(), "hook", self.adapter.name, event],
+            [*hook_argv(), "hook", self.adapter.name, event],
             input=stdin,
             text=True,
             capture_output=True,

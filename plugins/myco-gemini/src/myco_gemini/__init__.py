@@ -16,9 +16,12 @@ imported pluggy before it loads entry points, so the module marks the function t
 from __future__ import annotations
 
 import sys
-from typing import Any
 
 from myco_gemini.adapter import ADAPTER, Gemini
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["ADAPTER", "Gemini", "register_adapters"]
 __version__ = "0.1.0"

@@ -14,14 +14,11 @@ functions that need it (launching, and the once-per-session ``start`` hook).
 
 from __future__ import annotations
 
-import json
+import os
 import time
-from collections.abc import Mapping, Sequence
-from pathlib import Path
-from typing import Any
 
 from myco.adapters import HeadlessRun, HookOutput, LaunchPlan, LaunchRequest
-from myco.agent_hooks import output
+from myco.agent_hooks import jsonlite, output
 from myco.agent_hooks.runtime import (
     BeginResult,
     HookContext,
@@ -33,6 +30,12 @@ from myco.agent_hooks.runtime import (
     session_start,
 )
 from myco_gemini.chat import WRITE_TOOLS, ChatTurn, read_turn
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+    from pathlib import Path
+    from typing import Any
 
 #: ``myco hook gemini <event>`` → Gemini hook event, and the hook's name in Gemini's
 #: trust warning ("project-level hooks have been detected")
@@ -54,7 +57,7 @@ TOOL_EVENTS = {
 }
 TOOL_MATCHER = "write_file|replace"
 HOOK_TIMEOUT_MS = 10_000
-SETTINGS = Path(".gemini") / "settings.json"
+SETTINGS = os.path.join(".gemini", "settings.json")
 #: how long the stop hook waits for a final message the CLI has not written yet
 FLUSH_WAIT = 0.3
 #: ``prompt_response`` of a turn whose model wrote no text
@@ -181,7 +184,7 @@ class Gemini:
 
     def conversation_from_output(self, stdout: str, run: HeadlessRun) -> str:
         try:
-            data = json.loads(stdout)
+            data = jsonlite.loads(stdout)
         except ValueError:
             return run.conversation
         sid = data.get("session_id") if isinstance(data, dict) else None
@@ -227,7 +230,7 @@ def role_for(session: str) -> str:
 
 # -- output (Gemini reads stdout as one JSON object) ------------------------------------
 def dump(out: Mapping[str, Any]) -> str:
-    return json.dumps(out, ensure_ascii=False) + "\n"
+    return jsonlite.dumps(out, ensure_ascii=False) + "\n"
 
 
 def prompt_output(begin: BeginResult) -> str:
@@ -284,7 +287,7 @@ def merge_settings(
 
     plain, commented = existing, False
     try:
-        json.loads(existing or "{}")
+        jsonlite.loads(existing or "{}")
     except ValueError:
         plain, commented = strip_json_comments(existing or ""), True
     try:
@@ -300,7 +303,7 @@ def merge_settings(
         return existing or ""
     raise LaunchError(
         f"{SETTINGS} has comments, which myco would lose by rewriting it: remove them, or "
-        f'add these entries under "hooks" yourself: {json.dumps(dict(hooks))}'
+        f'add these entries under "hooks" yourself: {jsonlite.dumps(dict(hooks))}'
     )
 
 

@@ -16,10 +16,13 @@ messages. Tool results are ``user`` records made of ``functionResponse`` parts, 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any, NamedTuple
-
 from myco.agent_hooks.transcript import tail_records
+from myco.records import Record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+    from typing import Any
 
 #: tools whose use means the turn changed files (``run_shell_command`` is not counted)
 WRITE_TOOLS = frozenset({"write_file", "replace"})
@@ -27,7 +30,7 @@ WRITE_TOOLS = frozenset({"write_file", "replace"})
 CONTINUE_PROMPT = "Please continue."
 
 
-class ChatTurn(NamedTuple):
+class ChatTurn(Record):
     """The model's side of the last turn, as the chat record has it."""
 
     #: text of each model message of the turn, oldest first

@@ -20,11 +20,11 @@ A third-party transport plugin (entry point ``mcp`` in the ``myco`` group). It i
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
-from pathlib import Path
-from typing import TYPE_CHECKING
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from myco.cli.registry import CommandRegistry
     from myco.daemon import Daemon
     from myco.options import OptionRegistry
@@ -46,6 +46,8 @@ def library_of(daemon: Daemon) -> Library:
     if isinstance(found, Library):
         return found
     raw = str(SEARCH_DIR.value(daemon.config) or "")
+    from pathlib import Path
+
     directory = None if raw == "memory" else Path(raw) if raw else daemon.config.data_dir / "search"
     library = daemon.extras[PLUGIN] = Library(daemon, directory)
     return library

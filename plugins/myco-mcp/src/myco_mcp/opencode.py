@@ -22,14 +22,16 @@ the ``mcp.myco`` entry and every other key is kept as it was.
 
 from __future__ import annotations
 
-import json
 import os
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from myco.adapters import HeadlessRun, HookOutput, LaunchPlan, LaunchRequest
+from myco.agent_hooks import jsonlite
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any
+
     from myco.agent_hooks.runtime import HookContext
 
 SERVER_KEY = "myco"
@@ -95,7 +97,7 @@ PLUGIN_LOCK = '{"packages": {"": {"dependencies": {"@opencode-ai/plugin": "*"}}}
 
 def plugin_source(hook_command: list[str]) -> str:
     """The plugin's JavaScript, calling *hook_command* (``[..., "hook", "opencode"]``)."""
-    return PLUGIN_SOURCE.replace("__HOOK__", json.dumps(hook_command))
+    return PLUGIN_SOURCE.replace("__HOOK__", jsonlite.dumps(hook_command))
 
 
 class OpenCodeError(ValueError):
@@ -115,6 +117,8 @@ def server_entry(url: str, token: str, session: str) -> dict[str, Any]:
 
 def merged_config(existing: str | None, entry: dict[str, Any]) -> str:
     """*existing* OpenCode config JSON with ``mcp.myco`` set; every other key kept."""
+    import json  # launch time only (a config file a human reads: indented)
+
     try:
         data = json.loads(existing) if existing and existing.strip() else {}
     except ValueError as exc:
@@ -145,11 +149,11 @@ class OpenCodeAdapter:
             # the system prompt is replaced on every call: always the whole view
             ctx.env = ctx.env._replace(full_views=True)
             begin = begin_turn(ctx)
-            return HookOutput(json.dumps({"view": begin.view, "notices": begin.notices}))
+            return HookOutput(jsonlite.dumps({"view": begin.view, "notices": begin.notices}))
         if ctx.event == "text":
             turn = Turn(texts=[ctx.payload_str("text")], key=ctx.payload_str("turn_id"))
             result = finish_turn(ctx, turn)
-            return HookOutput(json.dumps({"notices": result.notices}))
+            return HookOutput(jsonlite.dumps({"notices": result.notices}))
         ctx.log(f"unknown event {ctx.event!r}")
         return HookOutput()
 
@@ -161,6 +165,8 @@ class OpenCodeAdapter:
         source = plugin_source(list(req.hook_command))
         users = os.environ.get(CONFIG_DIR_ENV, "").strip()
         if users:
+            from pathlib import Path
+
             return {}, {Path(users) / "plugins" / PLUGIN_FILE: source}
         env = read_env(os.environ)
         here = env.state_dir / "opencode" / env.tenant_key / req.session
@@ -209,7 +215,7 @@ class OpenCodeAdapter:
         """The ``sessionID`` of the JSON events ``opencode run --format json`` prints."""
         for line in stdout.splitlines():
             try:
-                event = json.loads(line)
+                event = jsonlite.loads(line)
             except ValueError:
                 continue
             if not isinstance(event, dict):

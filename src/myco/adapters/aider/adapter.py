@@ -19,15 +19,18 @@ file are passed with ``--read``.
 
 from __future__ import annotations
 
-import json
 import os
-from pathlib import Path
-from typing import Any
 
 from myco.adapters import HeadlessRun, HookOutput, LaunchPlan, LaunchRequest
+from myco.agent_hooks import jsonlite
 from myco.agent_hooks.runtime import HookContext, Turn, begin_turn, finish_turn, session_start
 
-SITE_DIR = Path(__file__).with_name("site")
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any
+
+SITE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "site")
 VIEW_NAME = "myco-view.md"
 HEADLESS_FLAGS = (
     "--yes-always",
@@ -39,7 +42,7 @@ HEADLESS_FLAGS = (
 
 
 def _dump(out: dict[str, Any]) -> str:
-    return json.dumps(out, ensure_ascii=False) + "\n"
+    return jsonlite.dumps(out, ensure_ascii=False) + "\n"
 
 
 def report_edits(ctx: HookContext) -> None:
@@ -119,7 +122,7 @@ class Aider:
         path = [str(SITE_DIR), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
         env = {
             "PYTHONPATH": os.pathsep.join(dict.fromkeys(path)),
-            "MYCO_AIDER_HOOK": json.dumps(list(req.hook_command)),
+            "MYCO_AIDER_HOOK": jsonlite.dumps(list(req.hook_command)),
             "MYCO_AIDER_VIEW": str(view),
         }
         return reads, env, files

@@ -10,15 +10,18 @@ own settings, nothing written in the repository) or, with ``--wire local``, merg
 
 from __future__ import annotations
 
-import json
+import os
 import time
-from pathlib import Path
-from typing import Any
 
 from myco.adapters import HeadlessRun, HookOutput, LaunchPlan, LaunchRequest
-from myco.agent_hooks import output
+from myco.agent_hooks import jsonlite, output
 from myco.agent_hooks.runtime import HookContext, Turn, lifecycle_notices
 from myco.agent_hooks.transcript import tail_records
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any
 
 #: tools whose use means the turn changed files (Bash is not counted: it may only read)
 WRITE_TOOLS = frozenset({"Edit", "MultiEdit", "Write", "NotebookEdit"})
@@ -35,7 +38,7 @@ EVENTS = {
 TOOL_EVENTS = {"pre-edit": "PreToolUse", "post-edit": "PostToolUse"}
 TOOL_MATCHER = "|".join(sorted(WRITE_TOOLS))
 HOOK_TIMEOUT_S = 10
-SETTINGS_LOCAL = Path(".claude") / "settings.local.json"
+SETTINGS_LOCAL = os.path.join(".claude", "settings.local.json")
 
 
 class TranscriptTurn:
@@ -171,7 +174,7 @@ class ClaudeCode:
                 read_text(local), settings["hooks"], owned=f" hook {self.name} "
             )
         else:
-            argv += ["--settings", json.dumps(settings, separators=(",", ":"))]
+            argv += ["--settings", jsonlite.dumps(settings)]
         if req.role:
             argv += ["--append-system-prompt", req.role]
         return argv, files
@@ -196,7 +199,7 @@ class ClaudeCode:
 
     def conversation_from_output(self, stdout: str, run: HeadlessRun) -> str:
         try:
-            data = json.loads(stdout)
+            data = jsonlite.loads(stdout)
         except ValueError:
             return run.conversation
         sid = data.get("session_id") if isinstance(data, dict) else None

@@ -13,17 +13,18 @@ they are trusted: :mod:`myco.adapters.codex.trust` pins their hashes in ``config
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
-from collections.abc import Mapping, Sequence
-from pathlib import Path
-from typing import Any
 
 from myco.adapters import HeadlessRun, HookOutput, LaunchPlan, LaunchRequest
-from myco.agent_hooks import output
+from myco.agent_hooks import jsonlite, output
 from myco.agent_hooks.runtime import HookContext, Turn, lifecycle_notices
 from myco.agent_hooks.transcript import tail_records
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+    from pathlib import Path
+    from typing import Any
 
 #: hook events myco wires, by the ``myco hook codex <event>`` name. The lifecycle ones
 #: (``myco.agent_hooks.runtime.lifecycle_notices``) feed deltas and liveness as Claude
@@ -44,7 +45,7 @@ TOOL_MATCHER = "apply_patch"
 HOOK_TIMEOUT_S = 10
 #: tools whose use means the turn changed files (``exec_command`` is not counted)
 WRITE_TOOLS = frozenset({"apply_patch"})
-HOOKS_LOCAL = Path(".codex") / "hooks.json"
+HOOKS_LOCAL = os.path.join(".codex", "hooks.json")
 BYPASS = "--dangerously-bypass-hook-trust"
 
 
@@ -114,7 +115,7 @@ def toml_inline(value: Any) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
+        return jsonlite.dumps(value, ensure_ascii=False)
     if isinstance(value, list):
         return "[" + ",".join(toml_inline(v) for v in value) + "]"
     if isinstance(value, dict):
@@ -197,7 +198,7 @@ class Codex:
             local = req.project_dir / HOOKS_LOCAL
             owned = f" hook {self.name} "
             files[local] = merge_hook_settings(read_text(local), hooks, owned=owned)
-            wanted = trust.pins(str(local), json.loads(files[local])["hooks"], owned=owned)
+            wanted = trust.pins(str(local), jsonlite.loads(files[local])["hooks"], owned=owned)
             flags: list[str] = []
         else:
             wanted = trust.pins(trust.SESSION_FLAGS, hooks)
@@ -229,6 +230,8 @@ class Codex:
         from myco.launcher import read_text
 
         ours = trust.pins(trust.SESSION_FLAGS, hooks)
+        import shutil  # launch time only: it imports fnmatch and re
+
         executable = shutil.which(self.executable) or self.executable
         reported = trust.reported_hashes(executable, cli_flags, req.project_dir, os.environ)
         sure = reported is not None and all(k in reported for k in ours)
@@ -241,7 +244,7 @@ class Codex:
         text = trust.pin_config(existing, wanted, projects)
         notes = [] if text is not None else [f"could not pin myco's hooks in {config} safely"]
         for project in projects:
-            if text is not None and f"[projects.{json.dumps(project)}]" not in (existing or ""):
+            if text is not None and f"[projects.{jsonlite.dumps(project)}]" not in (existing or ""):
                 notes.append(f"{config}: trusting {project} (Codex reads .codex/ only there)")
         return config, text, sure, notes
 
@@ -263,7 +266,7 @@ class Codex:
         """The ``thread_id`` of ``{"type": "thread.started"}`` in ``codex exec --json``."""
         for line in stdout.splitlines():
             try:
-                event = json.loads(line)
+                event = jsonlite.loads(line)
             except ValueError:
                 continue
             if isinstance(event, dict) and event.get("type") == "thread.started":
