@@ -7,6 +7,7 @@ myco only through its entry point: nothing in core knows about Gemini.
 from __future__ import annotations
 
 import json
+import shlex
 import socket
 import time
 import uuid
@@ -17,7 +18,7 @@ import pytest
 
 from myco.agent_hooks.capture import capture
 from myco.agent_hooks.env import CORE_VERBS
-from myco.launcher import myco_command
+from myco.launcher import hook_argv
 from tests.conftest import TOKEN
 from tests.daemon_process import DaemonProcess, call
 from tests.e2e.conftest import lines_of, post
@@ -207,10 +208,9 @@ def test_run_twice_wires_settings_idempotently_and_keeps_the_users(
     wired = json.loads(snapshots[0][0])
     assert wired["ui"] == {"theme": "ANSI"}
     assert wired["hooks"]["AfterAgent"][0] == user["hooks"]["AfterAgent"][0]
-    hook = f"{myco_command()[0]} hook gemini"
     assert [g["hooks"][0]["command"] for g in wired["hooks"]["AfterAgent"]] == [
         user["hooks"]["AfterAgent"][0]["hooks"][0]["command"],
-        f"{hook} stop",
+        shlex.join([*hook_argv(), "hook", "gemini", "stop"]),  # what `myco run` wires
     ]
     assert snapshots[0][1].startswith(b"# Project rules\nUse tabs.\n\n<!-- myco:begin -->")
     assert b"<myco>" in snapshots[0][1]
