@@ -21,6 +21,7 @@ import time
 from myco.agent_hooks import http, jsonlite, notices
 from myco.agent_hooks.deadline import Deadline
 from myco.agent_hooks.env import HookEnv, read_env, sha256_hex
+from myco.agent_hooks.files import read_text, write_text
 from myco.agent_hooks.http import quote
 from myco.agent_hooks.outbox import Batch, Outbox
 from myco.records import Record
@@ -258,8 +259,7 @@ def _view_state_path(ctx: HookContext) -> str:
 
 def load_view_state(ctx: HookContext) -> ViewState:
     try:
-        with open(_view_state_path(ctx), encoding="utf-8") as f:
-            data = jsonlite.loads(f.read())
+        data = jsonlite.loads(read_text(_view_state_path(ctx)))
         rev, turn = data.get("rev"), data.get("turn")
         return ViewState(
             rev if isinstance(rev, int) and rev >= 0 else None,
@@ -274,11 +274,8 @@ def load_view_state(ctx: HookContext) -> ViewState:
 def save_view_state(ctx: HookContext, state: ViewState) -> None:
     path = _view_state_path(ctx)
     try:
-        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
-        tmp = path + ".tmp"
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(jsonlite.dumps(state._asdict()))
-        os.replace(tmp, path)
+        write_text(path + ".tmp", jsonlite.dumps(state._asdict()))
+        os.replace(path + ".tmp", path)
     except OSError as exc:
         ctx.log(f"view state not saved: {exc}")
 
@@ -568,15 +565,12 @@ def _first_enforcement(ctx: HookContext, turn_key: str) -> bool:
         return True
     marker = os.path.join(ctx.env.state_root, "enforced", ctx.env.tenant_key, ctx.session)
     try:
-        with open(marker, encoding="utf-8") as f:
-            if f.read() == turn_key:
-                return False
+        if read_text(marker) == turn_key:
+            return False
     except OSError:
         pass
     try:
-        os.makedirs(os.path.dirname(marker), mode=0o700, exist_ok=True)
-        with open(marker, "w", encoding="utf-8") as f:
-            f.write(turn_key)
+        write_text(marker, turn_key)
     except OSError:
         pass
     return True
