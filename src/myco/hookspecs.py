@@ -182,7 +182,7 @@ def register_adapters(adapters: AdapterRegistry) -> None:
     has only `add` (docs/adapters.md, "Which adapter answers").
 
     :param adapters: call `adapters.add(adapter)` with an object following
-        [`Adapter`][myco.adapters.Adapter] (its `name` is the registry key). Test it with
+        [`Adapter`][myco.adapters.protocol.Adapter] (its `name` is the registry key). Test it with
         [`AdapterHarness`][myco.testing.adapters.AdapterHarness].
     :returns: nothing; the return value is ignored.
 
