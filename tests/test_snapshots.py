@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import pickle
 import time
+import zlib
 from pathlib import Path
 
 import pytest
@@ -71,18 +72,23 @@ async def test_snapshot_after_enough_events_even_with_a_long_interval(tmp_path: 
 async def _tampered(tenant: Tenant, version: str | None) -> bytes:
     """The tenant's snapshot with ALICE's action changed (and another version, if given):
     a daemon that used it would show the tampered action."""
-    raw = snapshots.dump(tenant)
-    assert raw is not None
+    dumped = snapshots.dump(tenant)
+    assert dumped is not None
+    digest, raw = dumped
     payload = pickle.loads(raw)
     payload["state"]["sessions"]["ALICE"].action = "TAMPERED"
     if version is not None:
-        original = snapshots.__version__
-        snapshots.__version__ = version  # type: ignore[attr-defined]
-        try:
-            payload["fingerprint"] = snapshots.fingerprint(tenant.verbs)
-        finally:
-            snapshots.__version__ = original  # type: ignore[attr-defined]
-    return snapshots.pack(pickle.dumps(payload))
+        digest = _digest_of_version(tenant, version)
+    return snapshots.pack((digest, pickle.dumps(payload)))
+
+
+def _digest_of_version(tenant: Tenant, version: str) -> bytes:
+    original = snapshots.__version__
+    snapshots.__version__ = version  # type: ignore[attr-defined]
+    try:
+        return bytes.fromhex(snapshots.fingerprint(tenant.verbs))
+    finally:
+        snapshots.__version__ = original  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize(
@@ -109,23 +115,82 @@ async def test_snapshot_of_another_version_is_ignored(
     await second.stop()
 
 
-@pytest.mark.parametrize(
-    "blob",
-    [
-        pickle.dumps({"format": 1, "state": {}, "client_ids": []}),  # the old, headerless form
-        snapshots.MAGIC + (snapshots.FORMAT + 1).to_bytes(2, "big") + b"\x00" * 16,
-        snapshots.MAGIC + snapshots.FORMAT.to_bytes(2, "big") + b"not zlib",
-    ],
-    ids=["format-1", "future-format", "damaged"],
-)
-async def test_snapshot_of_another_format_is_never_unpickled(tmp_path: Path, blob: bytes) -> None:
+_detonations: list[str] = []
+
+
+def _detonate(label: str) -> dict[str, object]:
+    _detonations.append(label)
+    return {}
+
+
+class Bomb:
+    """Unpickling it records a call: proof that a snapshot's bytes were unpickled."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        return (_detonate, (self.label,))
+
+
+def _blob(kind: str, tenant: Tenant) -> bytes:
+    """Bytes that would run :class:`Bomb` if unpickled, behind a header of *kind*."""
+    digest = bytes.fromhex(snapshots.fingerprint(tenant.verbs))
+    body = zlib.compress(pickle.dumps(Bomb(kind)), 1)
+    fmt = snapshots.FORMAT.to_bytes(2, "big")
+    future = (snapshots.FORMAT + 1).to_bytes(2, "big")
+    return {
+        "same": snapshots.MAGIC + fmt + digest + body,  # the control: this one is read
+        "format-1": pickle.dumps(Bomb(kind)),  # the old, headerless form
+        "future-format": snapshots.MAGIC + future + digest + body,
+        "other-version": snapshots.MAGIC + fmt + _digest_of_version(tenant, "0.0.0+other") + body,
+        "damaged": snapshots.MAGIC + fmt + digest + b"not zlib",
+    }[kind]
+
+
+@pytest.mark.parametrize("kind", ["same", "format-1", "future-format", "other-version", "damaged"])
+async def test_snapshot_of_another_format_or_version_is_never_unpickled(
+    tmp_path: Path, kind: str
+) -> None:
     first = await build(tmp_path, snapshot_interval=0, tenant_idle_ttl=0)
     tenant = await first.tenants.create(TENANT)
     await tenant.ingest("ALICE", ["start x", "say hi"])
+    blob = _blob(kind, tenant)
     await first.stop()
     (tmp_path / "tenants" / TENANT / "snapshot.bin").write_bytes((2).to_bytes(8, "big") + blob)
+    _detonations.clear()
     second = await build(tmp_path, snapshot_interval=0, tenant_idle_ttl=0)
     t2 = await second.tenants.open(TENANT)
+    assert _detonations == ([] if kind != "same" else ["same"])
     assert t2 is not None and t2.snapshot_seq == 0  # full replay instead
     assert t2.state.last_seq == 2 and t2.state.sessions["ALICE"].action == "say hi"
     await second.stop()
+
+
+async def test_a_failed_snapshot_is_not_retried_on_every_tick(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """State that cannot be pickled costs one attempt a minute, not one per second."""
+    daemon = await build(tmp_path, snapshot_interval=0.01, tenant_idle_ttl=0)
+    tenant = await daemon.tenants.create(TENANT)
+    await tenant.ingest("ALICE", ["start x"])
+    tenant.state.extras["unpicklable"] = lambda: None
+    assert daemon.housekeeper is not None
+    calls = 0
+    real = snapshots.dump
+
+    def counting(t: Tenant) -> tuple[bytes, bytes] | None:
+        nonlocal calls
+        calls += 1
+        return real(t)
+
+    monkeypatch.setattr(snapshots, "dump", counting)
+    for _ in range(5):
+        await asyncio.sleep(0.02)  # past the interval: due on every round
+        await daemon.housekeeper.run_once()
+    assert calls == 1 and tenant.snapshot_seq == 0
+    del tenant.state.extras["unpicklable"]
+    tenant.snapshot_hold_until = 0.0  # the minute has passed
+    await daemon.housekeeper.run_once()
+    assert tenant.snapshot_seq == 1
+    await daemon.stop()

@@ -9,9 +9,10 @@ Taking one must not stall the event loop: :func:`dump` pickles a consistent copy
 loop (one C call, no ``await`` in between, so no event is half applied), then
 :func:`pack` compresses it in a worker thread and the store writes it there too.
 
-The stored bytes start with :data:`MAGIC` and a two-byte :data:`FORMAT`; a snapshot of
-another format is never unpickled, and one of another myco version, verb set or observer
-set (:func:`fingerprint`) is ignored: the tenant is then replayed in full, which always
+The stored bytes start with :data:`MAGIC`, a two-byte :data:`FORMAT` and the 32-byte
+:func:`fingerprint` of the myco version, verb set and observer set that wrote it; a
+snapshot whose header differs is never unpickled (unpickling could import another
+version's or a removed plugin's classes): the tenant is then replayed in full, which always
 yields the same state. Snapshots live in the daemon's own store, next to the logs, and are
 trusted like them.
 """
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
 #: the first bytes of every snapshot this module writes
 MAGIC = b"MYCOSNAP"
 #: the layout after :data:`MAGIC`; bump it whenever the payload's shape changes
-FORMAT = 3
+FORMAT = 4
 _HEADER = MAGIC + FORMAT.to_bytes(2, "big")
 log = structlog.get_logger("myco.snapshots")
 
@@ -51,47 +52,54 @@ def fingerprint(verbs: VerbRegistry) -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
-def dump(tenant: Tenant) -> bytes | None:
-    """A consistent, uncompressed copy of *tenant* (None when a plugin's state cannot be
-    pickled). Call it on the event loop, then :func:`pack` the result in a thread."""
+def dump(tenant: Tenant) -> tuple[bytes, bytes] | None:
+    """A consistent, uncompressed copy of *tenant*: ``(fingerprint digest, pickle)``, or
+    None when a plugin's state cannot be pickled. Call it on the event loop, then
+    :func:`pack` the result in a thread."""
     state = tenant.state
     fields = {
         f.name: getattr(state, f.name)
         for f in attrs.fields(SwarmState)
         if f.name != "verbs" and f.name not in DERIVED
     }
-    payload = {
-        "fingerprint": fingerprint(tenant.verbs),
-        "state": fields,
-        "client_ids": list(tenant.client_ids),
-    }
+    payload = {"state": fields, "client_ids": list(tenant.client_ids)}
     try:
-        return pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
+        return bytes.fromhex(fingerprint(tenant.verbs)), pickle.dumps(
+            payload, protocol=pickle.HIGHEST_PROTOCOL
+        )
     except Exception as exc:  # a plugin keeps something unpicklable in state.extras
         log.warning("snapshot skipped", tenant=tenant.id[:8], error=str(exc))
         return None
 
 
-def pack(raw: bytes) -> bytes:
-    """The stored form of :func:`dump`'s bytes: header, then compressed (slow: a thread)."""
-    return _HEADER + zlib.compress(raw, 1)
+def pack(dumped: tuple[bytes, bytes]) -> bytes:
+    """The stored form of :func:`dump`'s result: header, then compressed (slow: a thread)."""
+    digest, raw = dumped
+    return _HEADER + digest + zlib.compress(raw, 1)
 
 
-def unpack(data: bytes) -> Any:
-    """The payload of stored snapshot *data*, or None when it is of another format or
-    damaged (never unpickled then). Slow for a large tenant: call it in a thread."""
-    if not data.startswith(_HEADER):
+def unpack(data: bytes, verbs: VerbRegistry) -> Any:
+    """The payload of stored snapshot *data*, or None when it is of another format,
+    version or plugin set than *verbs*' (never unpickled then) or damaged. Slow for a
+    large tenant: call it in a thread."""
+    header = _HEADER + bytes.fromhex(fingerprint(verbs))
+    if not data.startswith(header):
         return None
     try:
-        return pickle.loads(zlib.decompress(data[len(_HEADER) :]))
+        return pickle.loads(zlib.decompress(data[len(header) :]))
     except Exception:
         return None
 
 
 def restore(tenant: Tenant, payload: Any) -> bool:
     """Replace *tenant*'s state with an :func:`unpack`-ed snapshot; False (state
-    untouched) when it is missing, damaged, or of another version or plugin set."""
-    if not isinstance(payload, dict) or payload.get("fingerprint") != fingerprint(tenant.verbs):
+    untouched) when there is none: missing, damaged, or of another format, version or
+    plugin set."""
+    if not (
+        isinstance(payload, dict)
+        and isinstance(payload.get("state"), dict)
+        and isinstance(payload.get("client_ids"), list)
+    ):
         log.info(
             "snapshot of another format, version or plugin set: replaying everything",
             tenant=tenant.id[:8],

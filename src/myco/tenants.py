@@ -37,6 +37,9 @@ log = structlog.get_logger("myco.tenants")
 MAX_EVENTS_PER_POST = 500
 MSG_MAX_BYTES = 65536
 CLIENT_IDS_KEPT = 10_000
+#: after a failed snapshot (state that cannot be pickled, a store error) the next attempt
+#: waits this long: each attempt pickles the whole state on the event loop
+SNAPSHOT_RETRY_S = 60.0
 #: a load that replays at least this many events freezes what it built (see TenantManager)
 FREEZE_AFTER = 100_000
 #: rendered views kept per tenant (one per session and format; cleared when full)
@@ -113,6 +116,8 @@ class Tenant:
         self.last_used = time.monotonic()
         #: ``time.monotonic()`` of the last stored snapshot (periodic snapshots)
         self.snapshot_at = time.monotonic()
+        #: no snapshot is attempted before this ``time.monotonic()`` (after a failure)
+        self.snapshot_hold_until = 0.0
         #: bumped by whatever changes what a view shows without a new event (cached views)
         self.revision = 0
         self._views: dict[tuple[str, str], tuple[tuple[int, int, int, int], str]] = {}
@@ -126,7 +131,7 @@ class Tenant:
         if isinstance(storage, Snapshots):
             found = await storage.load_snapshot(self.id)
             if found is not None:
-                payload = await asyncio.to_thread(snapshots.unpack, found[1])
+                payload = await asyncio.to_thread(snapshots.unpack, found[1], self.verbs)
                 if snapshots.restore(self, payload):
                     after = self.snapshot_seq = found[0]
         meta = await storage.read_meta(self.id)
@@ -152,14 +157,20 @@ class Tenant:
         seq = self.state.last_seq
         if not isinstance(storage, Snapshots) or seq <= self.snapshot_seq or self._saving:
             return False
+        if time.monotonic() < self.snapshot_hold_until:
+            return False
         raw = snapshots.dump(self)
         if raw is None:
+            self.snapshot_hold_until = time.monotonic() + SNAPSHOT_RETRY_S
             return False
         self._saving = True
         try:
             data = await asyncio.to_thread(snapshots.pack, raw)
             del raw
             await storage.save_snapshot(self.id, seq, data)
+        except BaseException:
+            self.snapshot_hold_until = time.monotonic() + SNAPSHOT_RETRY_S
+            raise
         finally:
             self._saving = False
         self.snapshot_seq = max(self.snapshot_seq, seq)

@@ -119,3 +119,19 @@ def test_hostile_text_is_inert_in_deltas(swarm: DeltaSwarm, default_settings) ->
         "## NEW FOR YOU",
         "## STILL OPEN FOR YOU",
     ]
+
+
+def test_a_dashboard_stream_resumes_across_internal_events_without_a_reset(
+    swarm: DeltaSwarm,
+) -> None:
+    """The ring skips internal events: a gap in its sequence numbers is not a lost event."""
+    from myco.dashboard.sse import backlog
+
+    swarm.state.events = deque(maxlen=3)
+    for n in range(4):  # a full ring whose sequence numbers have gaps
+        swarm.post("BACK", f"say step-{n}")
+        swarm.post("FRONT", f"seen view rev:1 turn:{n + 1}")
+    # a reader that saw the last event the ring let go of: the next one, two seqs on, is kept
+    missed = backlog(swarm.state, swarm.state.forgotten)
+    assert missed is not None and [e.obj for e in missed] == ["step-1", "step-2", "step-3"]
+    assert backlog(swarm.state, swarm.state.forgotten - 1) is None  # one really was lost

@@ -72,11 +72,7 @@ def backlog(state: SwarmState, after: int) -> list[Event] | None:
         return None
     if after == state.last_seq:
         return []
-    ring = state.events
-    overflowed = ring.maxlen is not None and len(ring) >= ring.maxlen
-    if overflowed and ring and ring[0].seq > after + 1:
-        return None
-    return [ev for ev in ring if ev.seq > after]
+    return state.events_after(after)
 
 
 class Subscriber(asyncio.Queue[Event]):

@@ -318,6 +318,22 @@ class SwarmState:
             self.forgotten = ring[0].seq
         ring.append(event)
 
+    def events_after(self, seq: int) -> list[Event] | None:
+        """The ring's events after *seq*, oldest first; None when it let go of one of them.
+
+        The ring keeps no internal event (``seen``, ``live``, ``ack``...), so its sequence
+        numbers have gaps: what matters is whether it forgot one after *seq*.
+        """
+        if seq < self.forgotten:
+            return None
+        out: list[Event] = []
+        for ev in reversed(self.events):
+            if ev.seq <= seq:
+                break
+            out.append(ev)
+        out.reverse()
+        return out
+
     # -- dependencies -----------------------------------------------------------------
     def add_need(self, session: str, item: str) -> None:
         """*session* needs *item*; indexes kept so views never rescan every need."""

@@ -47,23 +47,6 @@ def marker(rev: int, mode: str, since: int | None = None) -> str:
     return base + (f" since:{since} -->" if since is not None else " -->")
 
 
-def new_events(state: SwarmState, seen: int) -> list[Event] | None:
-    """Protocol events after *seen*, oldest first; None when the ring forgot some of them.
-
-    The ring keeps no internal event (``seen``, ``live``, ``ack``...), so its sequence
-    numbers have gaps: what matters is whether it let go of one after *seen*.
-    """
-    if seen < state.forgotten:
-        return None
-    out: list[Event] = []
-    for ev in reversed(state.events):
-        if ev.seq <= seen:
-            break
-        out.append(ev)
-    out.reverse()
-    return out
-
-
 def concerns(state: SwarmState, ev: Event, me: str, needs: dict[str, None]) -> bool:
     """Is *ev* (by someone else, visible to *me*) *me*'s business?"""
     if me == DIRECTOR:
@@ -92,7 +75,7 @@ def render_delta(
     turn: int = 0,
 ) -> Delta:
     rev = state.last_seq
-    events = new_events(state, seen) if seen is not None and seen <= rev else None
+    events = state.events_after(seen) if seen is not None and seen <= rev else None
     if events is None:
         text = markdown.render(sections, state, me, now_ms, budget - 80)
         return Delta(marker(rev, "full") + "\n" + text, "full", rev)
