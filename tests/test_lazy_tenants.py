@@ -10,6 +10,7 @@ from pathlib import Path
 
 from aiohttp.test_utils import TestClient, TestServer
 
+from myco import hookimpl
 from myco.auth.tokens import tenant_id
 from myco.config import Config
 from myco.daemon import Daemon
@@ -146,3 +147,50 @@ async def test_the_housekeeper_evicts_idle_tenants(tmp_path: Path) -> None:
         resp = await client.get("/view/FRONT", params={"format": "json"}, headers=headers)
         view = await resp.json()
         assert view["sessions"]["FRONT"]["working_on"] == "login-page"
+
+
+class TenantWatcher:
+    """A plugin that records the tenant lifecycle hooks."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, int]] = []
+
+    @hookimpl
+    def tenant_loaded(self, tenant: object) -> None:
+        self.calls.append(("loaded", id(tenant)))
+
+    @hookimpl
+    def tenant_evicted(self, tenant: object) -> None:
+        self.calls.append(("evicted", id(tenant)))
+
+
+class BrokenWatcher:
+    @hookimpl
+    def tenant_loaded(self, tenant: object) -> None:
+        raise RuntimeError("boom")
+
+    @hookimpl
+    def tenant_evicted(self, tenant: object) -> None:
+        raise RuntimeError("boom")
+
+
+async def test_plugins_hear_each_load_and_eviction_and_a_failing_one_harms_nothing(
+    tmp_path: Path,
+) -> None:
+    await filled(tmp_path)
+    pm = make_plugin_manager(load_entrypoints=False)
+    watcher = TenantWatcher()
+    pm.register(BrokenWatcher(), name="broken")  # logged and skipped, both times
+    pm.register(watcher, name="watcher")
+    daemon = Daemon(Config(data_dir=tmp_path, access_log=False, tenant_idle_ttl=0), pm)
+    await daemon.start()
+    assert watcher.calls == []  # start-up loads nothing
+    first = await daemon.tenants.open(TENANT)
+    assert first is not None and await daemon.tenants.open(TENANT) is first
+    assert watcher.calls == [("loaded", id(first))]  # once per load, not per use
+    first.last_used = time.monotonic() - 60
+    assert await daemon.tenants.evict_idle(30) == [TENANT]
+    second = await daemon.tenants.open(TENANT)
+    assert second is not None
+    assert watcher.calls == [("loaded", id(first)), ("evicted", id(first)), ("loaded", id(second))]
+    await daemon.stop()

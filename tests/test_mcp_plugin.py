@@ -505,6 +505,33 @@ async def test_a_tenant_loaded_again_after_eviction_is_caught_up(serve: Serve) -
     assert sorted(h["line"] for h in hits) == ["say heron at dawn", "say heron at dusk"]
 
 
+async def test_an_evicted_tenant_leaves_nothing_behind_and_reloads_indexed(
+    serve: Serve,
+) -> None:
+    """Eviction closes the tenant's index (its thread and connection) and the plugin keeps
+    no reference to the tenant: an idle tenant costs no memory (hook tenant_evicted)."""
+    import gc
+    import weakref
+
+    served = await serve()
+    await served.post("ALICE", "say osprey at noon")
+    assert len((await served.search("osprey"))["hits"]) == 1
+    tid = tenant_id(TOKEN)
+    library = myco_mcp.library_of(served.daemon)
+    tenant = served.daemon.tenants.get(tid)
+    assert tenant is not None and library.open_indexes() == len(served.daemon.tenants) == 2
+    gone = weakref.ref(tenant)
+    del tenant
+    assert tid in await served.daemon.tenants.evict_idle(0)  # both tenants are idle
+    deadline = asyncio.get_running_loop().time() + 10
+    while library.open_indexes() or gone() is not None:
+        assert asyncio.get_running_loop().time() < deadline, "the evicted tenant is still held"
+        gc.collect()
+        await asyncio.sleep(0.02)
+    hits = (await served.search("osprey"))["hits"]  # loads it again: the index reopens
+    assert [h["line"] for h in hits] == ["say osprey at noon"] and library.open_indexes() == 1
+
+
 # -- GET /threads, the THREADS section, the bounded catch-up buffer ---------------------
 
 
@@ -670,17 +697,19 @@ async def test_index_files_of_tenants_removed_from_the_store_are_deleted_at_star
 
     data = tmp_path / "d1"
     first = await serve(data)
+    third = "a-third-tenant-token-0123456789abcdef"
     await first.post("ALICE", "say osprey")
-    await first.post("ALICE", "say osprey", token=TOKEN2)
+    await first.post("ALICE", "say osprey", token=third)
+    assert len((await first.search("osprey", token=third))["hits"]) == 1
     await first.server.close()
-    kept, removed = tenant_id(TOKEN), tenant_id(TOKEN2)
+    kept, removed = tenant_id(TOKEN), tenant_id(third)
     search_dir = data / "search"
     assert {f"{kept}.sqlite", f"{removed}.sqlite"} <= {p.name for p in search_dir.iterdir()}
     (search_dir / "notes.txt").write_text("not an index")
     # an operator removes a tenant from the store while the daemon is down
     (tenant_dirs,) = {p.parent for p in data.rglob(removed) if p.is_dir()}
     shutil.rmtree(tenant_dirs / removed)
-    second = await serve(data)
+    second = await serve(data)  # uses TOKEN and TOKEN2's tenants, never the third's
     names = {p.name for p in search_dir.iterdir()}
     assert f"{kept}.sqlite" in names and "notes.txt" in names
     assert not any(n.startswith(removed) for n in names)

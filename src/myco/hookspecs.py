@@ -369,6 +369,41 @@ def events_ingested(tenant: Tenant, events: Sequence[Event]) -> None:
     """
 
 
+@hookspec
+def tenant_loaded(tenant: Tenant) -> None:
+    """A tenant's state is in memory: created, loaded on first use, or loaded again after
+    it was evicted.
+
+    **When:** once per load, after the snapshot and the stored records were applied and
+    before any request of the tenant is served. Tenants load lazily (on their first
+    request), so `startup` sees none: start per-tenant background work here (catching an
+    index up, for one). Called synchronously, like `events_ingested`: an implementation
+    that raises is logged and skipped; to do I/O, start a task and keep a reference to it.
+
+    :param tenant: the `myco.tenants.Tenant` (a new object at each load).
+    :returns: nothing; the return value is ignored.
+
+    .. versionadded:: 0.2
+    """
+
+
+@hookspec
+def tenant_evicted(tenant: Tenant) -> None:
+    """A tenant idle for `MYCO_TENANT_IDLE_TTL` seconds was dropped from memory (after its
+    snapshot); its next request loads it again, as a new object.
+
+    **When:** once per eviction, after the tenant left the daemon's table. Release what the
+    plugin holds for it (open files, threads, caches, references to the object) so that
+    an idle tenant costs no memory. Called synchronously: an implementation that raises is
+    logged and skipped; to do I/O (closing a database), start a task.
+
+    :param tenant: the `myco.tenants.Tenant` that was evicted.
+    :returns: nothing; the return value is ignored.
+
+    .. versionadded:: 0.2
+    """
+
+
 # -- command line: options and commands --------------------------------------------
 
 

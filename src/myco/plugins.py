@@ -227,7 +227,20 @@ class Hooks:
         The events are stored and applied already: a failing plugin must not turn the post
         into an error, nor keep the events from the other plugins and the live streams.
         """
-        caller = self.pm.hook.events_ingested
+        self._notify("events_ingested", tenant, events=events)
+
+    def tenant_loaded(self, tenant: Tenant) -> None:
+        """Notify plugins that *tenant* is in memory now; one that raises is logged and skipped."""
+        self._notify("tenant_loaded", tenant)
+
+    def tenant_evicted(self, tenant: Tenant) -> None:
+        """Notify plugins that *tenant* left memory; one that raises is logged and skipped."""
+        self._notify("tenant_evicted", tenant)
+
+    def _notify(self, name: str, tenant: Tenant, **kwargs: Any) -> None:
+        """Call the synchronous tenant hook *name*: every implementation runs, whatever
+        another one raises (logged with its plugin's name)."""
+        caller = getattr(self.pm.hook, name)
         running = [""]
 
         def enter(plugin: str) -> None:
@@ -236,7 +249,7 @@ class Hooks:
 
         def failed(plugin: str, exc: Exception) -> None:
             log.error(
-                "events_ingested failed",
+                f"{name} failed",
                 plugin=plugin,
                 tenant=tenant.id,
                 error=f"{type(exc).__name__}: {exc}",
@@ -244,7 +257,7 @@ class Hooks:
 
         try:
             with each_impl(caller, enter, failed):
-                caller(tenant=tenant, events=events)
+                caller(tenant=tenant, **kwargs)
         except Exception as exc:  # raised by a wrapper around the implementations
             failed(running[0], exc)
 

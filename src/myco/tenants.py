@@ -641,10 +641,12 @@ class TenantManager:
             if not self._loads_running:
                 gc.enable()
                 if applied >= FREEZE_AFTER:
+                    gc.collect()  # what requests left meanwhile: never freeze garbage
                     gc.freeze()
         self._tenants[tenant_id] = tenant
         self._known.add(tenant_id)
         self.evicted_at.pop(tenant_id, None)
+        self.daemon.hooks.tenant_loaded(tenant)
         return tenant
 
     async def evict_idle(self, ttl: float) -> list[str]:
@@ -670,6 +672,7 @@ class TenantManager:
                 del self._tenants[tenant.id]
                 self.evicted_at[tenant.id] = seq
                 evicted.append(tenant.id)
+                self.daemon.hooks.tenant_evicted(tenant)
         if evicted:
             log.info("idle tenants evicted", count=len(evicted), loaded=len(self._tenants))
         return evicted

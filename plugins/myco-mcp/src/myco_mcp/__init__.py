@@ -8,9 +8,11 @@ A third-party transport plugin (entry point ``mcp`` in the ``myco`` group). It i
   the viewer may see, for the JSON view and the dashboard's plugin panels;
 * ``register_verbs``: an observer that puts asks, replies, reviews and their messages in
   threads (``state.extras["mcp"]``, rebuilt on replay);
-* ``startup`` / ``events_ingested`` / ``shutdown``: a SQLite FTS5 index per tenant, caught
-  up from the store and kept current on ingest (also for events a replica follows); at
-  start-up, index files of tenants the store no longer has are deleted;
+* ``startup`` / ``tenant_loaded`` / ``events_ingested`` / ``tenant_evicted`` /
+  ``shutdown``: a SQLite FTS5 index per tenant, caught up from the store when the tenant
+  loads and kept current on ingest (also for events a replica follows), closed when the
+  daemon evicts the tenant; at start-up, index files of tenants the store no longer has
+  are deleted;
 * ``register_serve_options``: ``--search-dir``;
 * ``register_commands``: ``myco mcp SESSION`` (stdio bridge), ``myco search``,
   ``myco thread``;
@@ -94,6 +96,14 @@ def events_ingested(tenant: Tenant, events: Sequence[Event]) -> None:
     library_of(tenant.daemon).ingested(tenant, events)
 
 
+def tenant_loaded(tenant: Tenant) -> None:
+    library_of(tenant.daemon).index_for(tenant)  # catches up from the store in the background
+
+
+def tenant_evicted(tenant: Tenant) -> None:
+    library_of(tenant.daemon).release(tenant)
+
+
 def register_commands(commands: CommandRegistry) -> None:
     from myco_mcp.commands import COMMANDS
 
@@ -121,6 +131,8 @@ if "pluggy" in sys.modules:
         startup,
         shutdown,
         events_ingested,
+        tenant_loaded,
+        tenant_evicted,
         register_commands,
         register_adapters,
     ):

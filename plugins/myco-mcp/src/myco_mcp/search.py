@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import re
+import weakref
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -63,26 +64,54 @@ class Library:
         self.daemon = daemon
         self.directory = directory
         self._indexes: dict[str, SearchIndex] = {}
-        #: the tenant object each index was last caught up for (tenants load and unload)
-        self._loaded: dict[str, Tenant] = {}
+        #: the tenant object each index was last caught up for (tenants load and unload);
+        #: weak: an evicted tenant's state must be freed
+        self._loaded: dict[str, weakref.ref[Tenant]] = {}
         self._ready: dict[str, asyncio.Event] = {}
         #: events that arrived during a catch-up; None: too many, read the store again
         self._pending: dict[str, list[Event] | None] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+        #: background work (catch-ups, message indexing) by tenant id
+        self._tasks: dict[str, set[asyncio.Task[None]]] = {}
 
     def index_for(self, tenant: Tenant) -> SearchIndex:
         """The tenant's index; a tenant object not seen before (first use, or loaded again
         after the daemon evicted it while other replicas went on) is caught up first."""
         index = self._indexes.get(tenant.id)
-        if index is not None and self._loaded.get(tenant.id) is tenant:
+        known = self._loaded.get(tenant.id)
+        if index is not None and known is not None and known() is tenant:
             return index
         if index is None:
             index = self._indexes[tenant.id] = SearchIndex(self._path(tenant.id))
-        self._loaded[tenant.id] = tenant
+        self._loaded[tenant.id] = weakref.ref(tenant)
         self._ready[tenant.id] = asyncio.Event()
         self._pending[tenant.id] = []
-        self._spawn(self._catch_up(tenant, index))
+        self._spawn(tenant.id, self._catch_up(tenant, index))
         return index
+
+    def release(self, tenant: Tenant) -> None:
+        """``tenant_evicted``: stop the tenant's background work and close its index (its
+        thread and its SQLite connection); the next load reopens it and catches up."""
+        known = self._loaded.get(tenant.id)
+        if known is None or known() not in (tenant, None):
+            return  # a newer load of the tenant owns the index now
+        index = self._indexes.pop(tenant.id, None)
+        del self._loaded[tenant.id]
+        self._ready.pop(tenant.id, None)
+        self._pending.pop(tenant.id, None)
+        tasks = self._tasks.pop(tenant.id, set())
+        for task in tasks:
+            task.cancel()
+        self._spawn("", self._retire(tasks, index))
+
+    @staticmethod
+    async def _retire(tasks: set[asyncio.Task[None]], index: SearchIndex | None) -> None:
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if index is not None:
+            await index.close()
+
+    def open_indexes(self) -> int:
+        """How many indexes are open (one per loaded tenant that was indexed)."""
+        return len(self._indexes)
 
     def prune(self, tenant_ids: Iterable[str]) -> list[Path]:
         """Delete the index files of tenants the store no longer has (removed while the
@@ -106,10 +135,11 @@ class Library:
         name = tenant_id if _SAFE_ID.fullmatch(tenant_id) else _digest(tenant_id)
         return self.directory / f"{name}.sqlite"
 
-    def _spawn(self, coro: Any) -> None:
+    def _spawn(self, tenant_id: str, coro: Any) -> None:
         task = asyncio.get_running_loop().create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        tasks = self._tasks.setdefault(tenant_id, set())
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
 
     async def wait_ready(self, tenant: Tenant, timeout: float | None = None) -> bool:
         """Wait until the tenant's index has caught up with the store; False on timeout."""
@@ -121,9 +151,12 @@ class Library:
         return True
 
     async def close(self) -> None:
-        for task in list(self._tasks):
+        retiring = list(self._tasks.pop("", ()))  # closing evicted tenants' indexes: let them
+        running = [task for tasks in self._tasks.values() for task in tasks]
+        for task in running:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.gather(*running, *retiring, return_exceptions=True)
+        self._tasks.clear()
         for index in self._indexes.values():
             await index.close()
         self._indexes.clear()
@@ -146,7 +179,7 @@ class Library:
         refs = [(n, e.seq) for e in events for n in _msg_names(e)]
         index.add_events(rows, refs)
         if refs:
-            self._spawn(self._index_msgs(tenant, index, {n for n, _ in refs}))
+            self._spawn(tenant.id, self._index_msgs(tenant, index, {n for n, _ in refs}))
 
     async def _index_msgs(self, tenant: Tenant, index: SearchIndex, names: set[str]) -> None:
         known = tenant.state.msg_names
