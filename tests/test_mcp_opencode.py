@@ -15,6 +15,7 @@ from myco_mcp.opencode import (
     MCP_GUIDE,
     PLUGIN_FILE,
     PLUGIN_LOCK,
+    plugin_source,
 )
 
 from myco.adapters import Adapter, HeadlessRun, LaunchRequest
@@ -93,6 +94,9 @@ def test_wire_local_merges_the_project_config_and_keeps_the_rest(tmp_path: Path)
     write_files(plan.files)
     config = json.loads(local.read_text())
     assert config["theme"] == "dark" and set(config["mcp"]) == {"other", "myco"}
+    # a project file may be committed: the token stays in the environment
+    assert config["mcp"]["myco"]["headers"]["Authorization"] == "Bearer {env:MYCO_TOKEN}"
+    assert "myco-secret-token" not in local.read_text()
     again = ADAPTER.launch(request(tmp_path, wire="local"))
     assert again.files[local] == local.read_text()  # running twice changes nothing
 
@@ -161,3 +165,49 @@ def test_the_plugins_hook_calls_give_the_view_and_post_the_block(tmp_path: Path)
             opencode.hook("text", {"cwd": str(tmp_path), "text": text, "turn_id": "prt_1"})
         lines = [e["line"] for e in daemon.events() if e["session"] == "OPEN"]
         assert lines == ["start ship"]
+
+
+DRIVER = """\
+const { MycoPlugin } = await import(process.argv[2]);
+const hooks = await MycoPlugin({ directory: "/project" });
+const out = { system: [] };
+await hooks["experimental.chat.system.transform"]({ sessionID: "s1" }, out);
+await hooks["experimental.text.complete"]({ partID: "p1" }, { text: "ok <myco>say x</myco>" });
+console.log(JSON.stringify(out.system));
+"""
+
+
+@pytest.mark.parametrize("started_by_myco", [True, False])
+def test_the_plugin_runs_the_hook_only_in_sessions_myco_started(
+    tmp_path: Path, started_by_myco: bool
+) -> None:
+    """A user's own OPENCODE_CONFIG_DIR keeps the file: other sessions must not post."""
+    import os
+    import shutil
+    import subprocess
+
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed")
+    # a stand-in for `myco hook opencode EVENT`: records its payload, answers a view
+    script = f'cat > {tmp_path}/$1.json; printf \'{{"view":"VIEW-%s"}}\' "$1"'
+    plugin = tmp_path / "myco.mjs"
+    plugin.write_text(plugin_source(["/bin/sh", "-c", script, "sh"]))
+    (tmp_path / "driver.mjs").write_text(DRIVER)
+    env = {k: v for k, v in os.environ.items() if k != "MYCO_SESSION"}
+    if started_by_myco:
+        env["MYCO_SESSION"] = "FRONT"
+    run = subprocess.run(
+        [node, str(tmp_path / "driver.mjs"), str(plugin)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=30,
+        check=True,
+    )
+    if started_by_myco:
+        assert json.loads(run.stdout) == ["VIEW-prompt"]
+        assert json.loads((tmp_path / "text.json").read_text())["text"].endswith("</myco>")
+    else:
+        assert json.loads(run.stdout) == []
+        assert not (tmp_path / "prompt.json").exists() and not (tmp_path / "text.json").exists()

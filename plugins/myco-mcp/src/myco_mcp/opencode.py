@@ -54,39 +54,66 @@ earlier work.
 #: Hook names and shapes as of OpenCode 1.18: ``experimental.chat.system.transform``
 #: (``output.system``, before each model call) and ``experimental.text.complete``
 #: (``output.text``, each finished text part). Failures are swallowed: never break the agent.
+#: The hook runs as a child process without blocking OpenCode, and only in sessions whose
+#: environment has ``MYCO_SESSION`` (``myco run`` sets it): a user's own config directory
+#: may hold the file for sessions myco did not start.
 PLUGIN_SOURCE = """\
 // Written by `myco run --agent opencode` and rewritten on each run: do not edit.
 // Puts the session's myco view in the system prompt before each model call, and posts
 // the <myco> blocks of the replies, through `myco hook opencode`.
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 
 const HOOK = __HOOK__;
+// Only in sessions `myco run` started: this file may sit in a config directory that other
+// OpenCode sessions read too, and those must not post or get a view.
+const ACTIVE = Boolean(process.env.MYCO_SESSION);
 
+// Runs the hook without blocking OpenCode's event loop; {} on any failure or after 5 s.
 function hook(event, payload) {
-  try {
-    const run = spawnSync(HOOK[0], [...HOOK.slice(1), event], {
-      input: JSON.stringify(payload),
-      encoding: "utf8",
-      timeout: 5000,
+  return new Promise((resolve) => {
+    let out = "";
+    let child;
+    try {
+      child = spawn(HOOK[0], [...HOOK.slice(1), event], { stdio: ["pipe", "pipe", "ignore"] });
+    } catch {
+      resolve({});
+      return;
+    }
+    const timer = setTimeout(() => child.kill(), 5000);
+    child.on("error", () => {
+      clearTimeout(timer);
+      resolve({});
     });
-    if (run.status !== 0 || !run.stdout) return {};
-    const answer = JSON.parse(run.stdout);
-    return answer && typeof answer === "object" ? answer : {};
-  } catch {
-    return {};
-  }
+    child.stdout.setEncoding("utf8");
+    child.stdout.on("data", (chunk) => {
+      out += chunk;
+    });
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      try {
+        const answer = code === 0 && out ? JSON.parse(out) : {};
+        resolve(answer && typeof answer === "object" ? answer : {});
+      } catch {
+        resolve({});
+      }
+    });
+    child.stdin.on("error", () => {});
+    child.stdin.end(JSON.stringify(payload));
+  });
 }
 
 export const MycoPlugin = async ({ directory }) => ({
   "experimental.chat.system.transform": async (input, output) => {
-    if (!input || !input.sessionID || !output || !Array.isArray(output.system)) return;
-    const answer = hook("prompt", { cwd: directory, session_id: input.sessionID });
+    if (!ACTIVE || !input || !input.sessionID || !output || !Array.isArray(output.system)) return;
+    const answer = await hook("prompt", { cwd: directory, session_id: input.sessionID });
     if (typeof answer.view === "string" && answer.view) output.system.push(answer.view);
   },
   "experimental.text.complete": async (input, output) => {
-    if (!output || typeof output.text !== "string" || !output.text.includes("<myco>")) return;
+    if (!ACTIVE || !output || typeof output.text !== "string" || !output.text.includes("<myco>")) {
+      return;
+    }
     const key = input && input.partID ? String(input.partID) : "";
-    hook("text", { cwd: directory, text: output.text, turn_id: key });
+    await hook("text", { cwd: directory, text: output.text, turn_id: key });
   },
 });
 """
@@ -98,6 +125,10 @@ PLUGIN_LOCK = '{"packages": {"": {"dependencies": {"@opencode-ai/plugin": "*"}}}
 def plugin_source(hook_command: list[str]) -> str:
     """The plugin's JavaScript, calling *hook_command* (``[..., "hook", "opencode"]``)."""
     return PLUGIN_SOURCE.replace("__HOOK__", jsonlite.dumps(hook_command))
+
+
+#: the token as ``--wire local`` writes it into the project's config (OpenCode substitutes it)
+TOKEN_FROM_ENV = "{env:MYCO_TOKEN}"
 
 
 class OpenCodeError(ValueError):
@@ -191,7 +222,10 @@ class OpenCodeAdapter:
         files[instructions] = managed_block(read_text(instructions), guide)
         try:
             if req.wire == "local":
+                # The project file may be committed: OpenCode reads the token from the
+                # environment of the session (``{env:...}`` substitution), never from it.
                 local = req.project_dir / PROJECT_CONFIG
+                entry = server_entry(url, TOKEN_FROM_ENV, req.session)
                 files[local] = merged_config(read_text(local), entry)
                 return env, files
             return {**env, CONFIG_ENV: merged_config(os.environ.get(CONFIG_ENV), entry)}, files
