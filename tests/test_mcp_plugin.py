@@ -736,3 +736,21 @@ async def test_get_view_with_seen_answers_the_public_delta(serve: Serve) -> None
     assert (same.mode, same.rev) == ("delta", rev + 1)
     assert view_delta(tenant, "NEWCOMER", None).mode == "full"
     assert "NEWCOMER" not in tenant.state.sessions  # rendered, not added
+
+
+def test_threads_stay_bounded_however_long_the_history() -> None:
+    """A busy thread keeps its newest events; a ref: to a branch links nothing."""
+    from myco_mcp import threads as th
+
+    from myco.testing import Swarm
+
+    swarm = Swarm(plugins=[myco_mcp])
+    swarm.post("ALICE", "ask BOB which branch? spec:msg/ALICE-q.md ref:main")
+    for n in range(th.MAX_MEMBERS + 50):
+        swarm.post("BOB", f"say still on it {n} re:msg/ALICE-q.md")
+    swarm.post("CAROL", "done release ref:main")  # names the branch, not the thread
+    kept = th.threads_of(swarm.state)
+    (tid,) = kept.members
+    assert len(kept.members[tid]) == th.MAX_MEMBERS
+    assert len(kept.of_seq) == th.MAX_MEMBERS
+    assert swarm.state.last_seq not in kept.of_seq and "main" not in kept.by_key

@@ -10,9 +10,13 @@ rebuilt on replay like the rest of the state and kept in ``state.extras["mcp"]``
 * ``reply A …`` without a known ``re:`` joins the latest thread of A's asks to the author;
 * an event whose ``spec:``, ``ack:`` or ``ref:`` value is a key of a thread joins it (the
   ask's message being read, a review of the reply's message, ...);
-* a member's ``spec:`` and ``ref:`` values become keys of its thread.
+* a member's ``spec:`` value, and its ``ref:`` value when it names a message
+  (``msg/...``), become keys of its thread (a ``ref:`` to a branch or a commit would pull
+  every later event naming it into the thread).
 
-Each step costs O(1) per event; the newest :data:`MAX_THREADS` threads are kept.
+Each step costs O(1) per event, and nothing grows with the history: the newest
+:data:`MAX_THREADS` threads are kept, each with its newest :data:`MAX_MEMBERS` events and
+its first :data:`MAX_KEYS` keys.
 """
 
 from __future__ import annotations
@@ -29,6 +33,10 @@ if TYPE_CHECKING:
 PLUGIN = "mcp"
 #: threads kept per tenant; the oldest are forgotten first
 MAX_THREADS = 10_000
+#: events kept per thread; the oldest members are let go first
+MAX_MEMBERS = 200
+#: keys (messages, objects) per thread that link later events to it
+MAX_KEYS = 32
 #: verbs that open a thread, and the kv or the text word naming what they are about
 STARTERS = {"ask": "spec", "review": ""}
 #: keys whose values may name a thread (a message, an object)
@@ -59,10 +67,15 @@ class Threads:
         return found if found is not None and found in self.members else None
 
     def add(self, thread: int, event: Event) -> None:
-        self.members.setdefault(thread, []).append(event.seq)
+        members = self.members.setdefault(thread, [])
+        members.append(event.seq)
         self.of_seq[event.seq] = thread
+        if len(members) > MAX_MEMBERS:
+            self.of_seq.pop(members.pop(0), None)
         for key in ("spec", "ref"):
             value = event.kvs.get(key, "")
+            if key == "ref" and not value.startswith("msg/"):
+                continue
             if value and value not in self.by_key:
                 self._key(thread, value)
 
@@ -77,8 +90,10 @@ class Threads:
         return thread
 
     def _key(self, thread: int, key: str) -> None:
-        self.by_key[key] = thread
-        self.keys.setdefault(thread, []).append(key)
+        keys = self.keys.setdefault(thread, [])
+        if len(keys) < MAX_KEYS:
+            self.by_key[key] = thread
+            keys.append(key)
 
     def _forget(self, thread: int) -> None:
         for seq in self.members.pop(thread, []):
