@@ -25,11 +25,10 @@ import zlib
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
-import attrs
 import structlog
 
 from myco._version import __version__
-from myco.protocol.state import DERIVED, SwarmState
+from myco.protocol.state import SwarmState
 
 if TYPE_CHECKING:
     from myco.registry import VerbRegistry
@@ -56,12 +55,8 @@ def dump(tenant: Tenant) -> tuple[bytes, bytes] | None:
     """A consistent, uncompressed copy of *tenant*: ``(fingerprint digest, pickle)``, or
     None when a plugin's state cannot be pickled. Call it on the event loop, then
     :func:`pack` the result in a thread."""
-    state = tenant.state
-    fields = {
-        f.name: getattr(state, f.name)
-        for f in attrs.fields(SwarmState)
-        if f.name != "verbs" and f.name not in DERIVED
-    }
+    fields = tenant.state.__getstate__()  # without the derived data
+    del fields["verbs"]  # the registry is the daemon's, not the tenant's
     payload = {"state": fields, "client_ids": list(tenant.client_ids)}
     try:
         return bytes.fromhex(fingerprint(tenant.verbs)), pickle.dumps(
