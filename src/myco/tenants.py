@@ -120,7 +120,9 @@ class Tenant:
         self.snapshot_hold_until = 0.0
         #: bumped by whatever changes what a view shows without a new event (cached views)
         self.revision = 0
-        self._views: dict[tuple[str, str], tuple[tuple[int, int, int, int], str]] = {}
+        #: (session, format) -> (text, UTF-8 body) rendered at :attr:`_views_stamp`
+        self._views: dict[tuple[str, str], tuple[str, bytes]] = {}
+        self._views_stamp: tuple[int, int, int, int] = (-1, -1, -1, -1)
         self._saving = False
 
     # -- loading ----------------------------------------------------------------------
@@ -495,18 +497,28 @@ class Tenant:
         message names) and the wall-clock second are the same: ages and states stay
         current to the second, and any new event makes the next view a new render.
         """
+        return self._fresh(session, fmt)[0]
+
+    def view_body(self, session: str, fmt: str = "markdown") -> bytes:
+        """:meth:`render_fresh`, UTF-8 encoded (what ``GET /view`` sends), cached alike."""
+        return self._fresh(session, fmt)[1]
+
+    def _fresh(self, session: str, fmt: str) -> tuple[str, bytes]:
         now = clock.now_ms()
         state = self.state
-        key = (session, fmt)
         stamp = (state.last_seq, self.revision, len(state.msg_names), now // 1000)
+        if stamp != self._views_stamp:  # every cached view is stale: hold none of them
+            self._views.clear()
+            self._views_stamp = stamp
+        key = (session, fmt)
         hit = self._views.get(key)
-        if hit is not None and hit[0] == stamp:
-            return hit[1]
+        if hit is not None:
+            return hit
         text = self.render(session, fmt, now)
         if len(self._views) >= VIEWS_CACHED:
             self._views.clear()
-        self._views[key] = (stamp, text)
-        return text
+        entry = self._views[key] = (text, text.encode("utf-8"))
+        return entry
 
     def render(self, session: str, fmt: str = "markdown", now_ms: int | None = None) -> str:
         """The view of *session*; an unknown session is rendered but never stored (a view

@@ -12,12 +12,24 @@ import asyncio
 import os
 import signal
 import sys
-from typing import TYPE_CHECKING
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any
 
 from myco.cli import CommandError
 
 if TYPE_CHECKING:
     from myco.plugins import Hooks
+
+
+def run_loop(main: Coroutine[Any, Any, None]) -> None:
+    """Run the daemon on uvloop when it is installed (libuv's loop: fewer microseconds per
+    connection and request), else on asyncio's own loop."""
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(main)
+        return
+    uvloop.run(main)
 
 
 def serve(args: argparse.Namespace, plugins: Hooks | None = None) -> int:
@@ -47,7 +59,7 @@ def serve(args: argparse.Namespace, plugins: Hooks | None = None) -> int:
     configure_logging(config.log_format)
     try:
         daemon = Daemon(config, hooks.pm)
-        asyncio.run(_run(daemon))
+        run_loop(_run(daemon))
     except ConfigError as exc:
         raise CommandError(str(exc)) from None
     except OSError as exc:

@@ -102,9 +102,10 @@ async def view(request: web.Request) -> web.Response:
     if renderer is None:
         known = ", ".join(daemon_of(request).renderers.names())
         raise APIError(400, f"unknown view format {fmt!r} (available: {known})")
-    # rendered once per state change and second; an unknown session is never stored
-    text = tenant.render_fresh(session, fmt)
-    return web.Response(text=text, headers={"Content-Type": renderer.content_type})
+    # rendered (and encoded) once per state change and second; an unknown session is
+    # never stored
+    body = tenant.view_body(session, fmt)
+    return web.Response(body=body, headers={"Content-Type": renderer.content_type})
 
 
 @routes.post("/events", name="events")
