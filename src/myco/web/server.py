@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from typing import cast
 
 import structlog
 from aiohttp import web
@@ -26,6 +27,10 @@ log = structlog.get_logger("myco.http")
 
 #: a refused connection is logged at most this often (one line with the count meanwhile)
 REFUSAL_LOG_EVERY_S = 10.0
+#: how long a refused connection may take to send its request before the close
+REFUSAL_LINGER_S = 1.0
+#: refused connections allowed to linger at once (a flood is closed without waiting)
+REFUSALS_LINGERING = 64
 
 
 def make_runner(app: web.Application, limits: Limits) -> web.AppRunner:
@@ -44,13 +49,23 @@ def make_runner(app: web.Application, limits: Limits) -> web.AppRunner:
 
 
 class _Refuse(asyncio.Protocol):
-    """Answers ``503`` to a connection over the cap and closes it without reading."""
+    """Answers ``503`` to a connection over the cap, then closes it.
 
-    def __init__(self, body: bytes) -> None:
+    The request the client sends meanwhile is read and dropped until it half-closes (or
+    :data:`REFUSAL_LINGER_S` passes): closing a socket with unread data makes the kernel
+    send a reset, which can destroy the 503 before the client reads it. At most
+    :data:`REFUSALS_LINGERING` refused connections wait that way; beyond, they close at once.
+    """
+
+    def __init__(self, body: bytes, guard: ConnectionGuard) -> None:
         self.body = body
+        self.guard = guard
+        self.lingering = False
+        self.timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.WriteTransport)
+        # uvloop's transports do not subclass asyncio's ABCs: a cast, not an isinstance
+        transport = cast(asyncio.WriteTransport, transport)
         head = (
             "HTTP/1.1 503 Service Unavailable\r\n"
             "Content-Type: application/json; charset=utf-8\r\n"
@@ -58,7 +73,26 @@ class _Refuse(asyncio.Protocol):
             "Retry-After: 1\r\nConnection: close\r\n\r\n"
         ).encode()
         transport.write(head + self.body)
-        transport.close()
+        if self.guard.lingering >= REFUSALS_LINGERING or not transport.can_write_eof():
+            transport.close()
+            return
+        transport.write_eof()
+        self.lingering = True
+        self.guard.lingering += 1
+        self.timer = asyncio.get_running_loop().call_later(REFUSAL_LINGER_S, transport.close)
+
+    def data_received(self, data: bytes) -> None:
+        pass  # the refused request: read only so that closing sends no reset
+
+    def eof_received(self) -> bool:
+        return False  # the client is done: close
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+        if self.lingering:
+            self.lingering = False
+            self.guard.lingering -= 1
 
 
 class ConnectionGuard:
@@ -68,6 +102,8 @@ class ConnectionGuard:
         self.server = server
         self.max_connections = max_connections
         self.refused = 0
+        #: refused connections still reading their request before the close
+        self.lingering = 0
         self._logged_at = 0.0
         message = f"too many open connections (limit {max_connections}); retry shortly"
         self._body = json.dumps({"ok": False, "error": message}).encode()
@@ -84,7 +120,7 @@ class ConnectionGuard:
                 limit=self.max_connections,
                 refused=self.refused,
             )
-        return _Refuse(self._body)
+        return _Refuse(self._body, self)
 
 
 class GuardedSite(web.TCPSite):
