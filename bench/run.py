@@ -254,7 +254,8 @@ def bench_hooks(work: Path, sizes: Sizes) -> list[Row]:
             continue
         rows.append(
             Row(
-                f"hook `{r.hook}`, daemon {r.daemon}: wall-clock median / p95 (over bare)",
+                (f"hook `{r.hook}`" if r.targeted else f"hook {r.hook}")
+                + f", daemon {r.daemon}: wall-clock median / p95 (over bare)",
                 f"{r.median_ms:.1f} ms / {r.p95_ms:.1f} ms (+{r.over_ms:.1f} ms)",
                 f"median <= bare + {hooks.TARGET_OVER_BARE_MS:.0f} ms" if r.targeted else "—",
                 r.ok if r.targeted else None,

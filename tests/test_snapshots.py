@@ -194,3 +194,19 @@ async def test_a_failed_snapshot_is_not_retried_on_every_tick(
     await daemon.housekeeper.run_once()
     assert tenant.snapshot_seq == 1
     await daemon.stop()
+
+
+async def test_a_snapshot_cancelled_by_a_stop_does_not_hold_the_next(tmp_path: Path) -> None:
+    """The housekeeper's snapshot, cancelled when the daemon stops, is not a failure: the
+    stop's own snapshot is still written."""
+    daemon = await build(tmp_path, snapshot_interval=0, tenant_idle_ttl=0)
+    tenant = await daemon.tenants.create(TENANT)
+    await tenant.ingest("ALICE", [f"say line-{i}" for i in range(50)])
+    saving = asyncio.ensure_future(tenant.save_snapshot())
+    await asyncio.sleep(0)  # it pickled and went to its thread
+    saving.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await saving
+    assert await tenant.save_snapshot() is True
+    assert stored_seq(tmp_path) == 50
+    await daemon.stop()

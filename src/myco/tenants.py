@@ -170,7 +170,7 @@ class Tenant:
             data = await asyncio.to_thread(snapshots.pack, raw)
             del raw
             await storage.save_snapshot(self.id, seq, data)
-        except BaseException:
+        except Exception:  # a store error; a cancellation (a stop) is not a failure
             self.snapshot_hold_until = time.monotonic() + SNAPSHOT_RETRY_S
             raise
         finally:
