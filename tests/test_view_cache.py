@@ -73,3 +73,19 @@ async def test_new_message_invalidates_the_cached_view(
     assert await tenant.put_msg("ALICE-note.md", b"hello") == "created"
     assert tenant.revision == revision + 1
     assert tenant.render_fresh("BOB") is not before
+
+
+async def test_views_of_an_older_state_are_not_held(
+    daemon: Daemon, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cache keeps only the current state's and second's views: memory stays bounded by
+    what was asked since the last change, not by every session name ever requested."""
+    tenant = await daemon.tenants.create(TENANT)
+    await tenant.ingest("ALICE", ["start x"])
+    monkeypatch.setattr(clock, "now_ms", lambda: tenant.state.events[-1].ts_ms + 1_000)
+    for name in ("BOB", "CAROL", "DAVE"):
+        tenant.view_body(name)
+    assert len(tenant._views) == 3
+    await tenant.ingest("ALICE", ["start y"])
+    assert tenant.view_body("BOB") == tenant.render_fresh("BOB").encode()
+    assert len(tenant._views) == 1  # the three stale views were dropped, not kept

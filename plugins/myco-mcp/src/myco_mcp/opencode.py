@@ -213,7 +213,11 @@ class OpenCodeAdapter:
         from myco.launcher import LaunchError, managed_block, read_text
 
         url = req.url or daemon_url(os.environ.get("MYCO_URL"))
-        entry = server_entry(url, os.environ.get("MYCO_TOKEN", ""), req.session)
+        # A project file may be committed: there OpenCode reads the token from the
+        # session's environment (``{env:...}`` substitution), never from the file.
+        local = req.wire == "local"
+        token = TOKEN_FROM_ENV if local else os.environ.get("MYCO_TOKEN", "")
+        entry = server_entry(url, token, req.session)
         guide = req.instructions.rstrip() + "\n\n" + MCP_GUIDE
         if req.role:
             guide += "\n" + req.role
@@ -221,12 +225,9 @@ class OpenCodeAdapter:
         env, files = self._plugin(req)
         files[instructions] = managed_block(read_text(instructions), guide)
         try:
-            if req.wire == "local":
-                # The project file may be committed: OpenCode reads the token from the
-                # environment of the session (``{env:...}`` substitution), never from it.
-                local = req.project_dir / PROJECT_CONFIG
-                entry = server_entry(url, TOKEN_FROM_ENV, req.session)
-                files[local] = merged_config(read_text(local), entry)
+            if local:
+                config = req.project_dir / PROJECT_CONFIG
+                files[config] = merged_config(read_text(config), entry)
                 return env, files
             return {**env, CONFIG_ENV: merged_config(os.environ.get(CONFIG_ENV), entry)}, files
         except OpenCodeError as exc:
